@@ -1,0 +1,44 @@
+import { defineModel, defineResource, field } from 'kiln';
+
+/** The blog example: users write posts, readers comment, posts carry tags. */
+export default defineModel({
+  resources: {
+    users: defineResource({
+      description: 'People who write posts and comments.',
+      fields: {
+        email: field.string({ format: 'email', maxLength: 254, unique: true, example: 'ada@example.com' }),
+        name: field.string({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' }),
+        passwordHash: field.string({ hidden: true, maxLength: 200, description: 'Stored, never returned.' }),
+        posts: field.hasMany('posts'),
+        comments: field.hasMany('comments'),
+      },
+    }),
+    posts: defineResource({
+      description: 'Blog posts.',
+      fields: {
+        title: field.string({ minLength: 1, maxLength: 200, example: 'Notes on the Analytical Engine' }),
+        body: field.text({ default: '', example: 'The engine weaves algebraic patterns…' }),
+        status: field.enum(['draft', 'published'], { default: 'draft', index: true }),
+        author: field.belongsTo('users', { onDelete: 'cascade' }),
+        comments: field.hasMany('comments'),
+        tags: field.manyToMany('tags'),
+      },
+      indexes: [{ fields: ['authorId', 'createdAt'] }],
+    }),
+    comments: defineResource({
+      description: 'Comments on posts.',
+      fields: {
+        body: field.text({ minLength: 1, maxLength: 5000, example: 'Fascinating.' }),
+        post: field.belongsTo('posts', { onDelete: 'cascade' }),
+        author: field.belongsTo('users', { onDelete: 'cascade' }),
+      },
+    }),
+    tags: defineResource({
+      description: 'Labels for posts.',
+      fields: {
+        name: field.string({ minLength: 1, maxLength: 50, unique: true, example: 'history' }),
+        posts: field.manyToMany('posts'),
+      },
+    }),
+  },
+});

@@ -1,0 +1,31 @@
+import { resolveSettings } from '../config/settings.js';
+import { loadModel } from '../model/load.js';
+import type { CliOptions } from './main.js';
+
+/** Prints each resource with its routes and fields, as a reviewer would want to see the surface. */
+export async function runCheck(options: CliOptions): Promise<number> {
+  const model = await loadModel(options.model);
+  const { apiPrefix } = resolveSettings(process.env);
+  const out: string[] = [`${options.model}: the model is valid (${model.resources.length} resources)`, ''];
+  for (const r of model.resources) {
+    const base = `${apiPrefix}/${r.path}`;
+    out.push(`${r.name}  (table ${r.table})`);
+    out.push(`  routes: GET ${base}, POST ${base}, POST ${base}/bulk, GET|PATCH|PUT|DELETE ${base}/:id`);
+    for (const f of r.fields) {
+      const flags = [
+        f.required && 'required',
+        f.nullable && 'nullable',
+        f.unique && 'unique',
+        f.readOnly && 'readOnly',
+        f.hidden && 'hidden',
+        f.hasDefault && f.default !== undefined && f.default !== null && `default ${JSON.stringify(f.default)}`,
+      ].filter(Boolean);
+      const type = f.type === 'enum' ? `enum(${f.values?.join('|')})` : f.type;
+      out.push(`  ${f.name.padEnd(14)} ${type}${flags.length ? `  ${flags.join(', ')}` : ''}`);
+    }
+    for (const rel of r.relations) out.push(`  ${rel.name.padEnd(14)} ${rel.kind} → ${rel.target}`);
+    out.push('');
+  }
+  console.log(out.join('\n').trimEnd());
+  return 0;
+}

@@ -1,0 +1,20 @@
+import { loadModel } from '../model/load.js';
+import { buildOpenApi } from '../openapi/document.js';
+import type { CliOptions } from './main.js';
+import { settingsFor } from './settings-file.js';
+
+export async function runOpenapi(options: CliOptions): Promise<number> {
+  const model = await loadModel(options.model);
+  const settings = await settingsFor(options);
+  const document = buildOpenApi(model, {
+    title: 'Kiln API',
+    version: '1.0.0',
+    prefix: settings.apiPrefix,
+    publicUrl: settings.publicUrl,
+    defaultLimit: settings.pageDefaultLimit,
+    maxLimit: settings.pageMaxLimit,
+    bulkMaxItems: settings.bulkMaxItems,
+  });
+  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  return 0;
+}

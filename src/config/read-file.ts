@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
+const TS_EXTENSIONS = ['.ts', '.mts', '.cts'];
+const JS_EXTENSIONS = ['.js', '.mjs'];
+
+export class FileReadError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'FileReadError';
+  }
+}
+
+/**
+ * Reads a declaration file: the default export of TypeScript or JavaScript, or the document of YAML
+ * or JSON. The model and the settings file are both read this way.
+ */
+export async function readDeclarationFile(file: string): Promise<unknown> {
+  if (!existsSync(file)) throw new FileReadError(file, 'the file does not exist', 'check the path');
+  const ext = extname(file);
+  try {
+    if (ext === '.yaml' || ext === '.yml') return parseYaml(readFileSync(file, 'utf8'));
+    if (ext === '.json') return JSON.parse(readFileSync(file, 'utf8'));
+    if (TS_EXTENSIONS.includes(ext) || JS_EXTENSIONS.includes(ext)) {
+      // A fresh query string bypasses the module cache, so `kiln dev` sees edits.
+      const url = `${pathToFileURL(file).href}?t=${Date.now()}`;
+      const mod = TS_EXTENSIONS.includes(ext) ? await (await import('tsx/esm/api')).tsImport(url, import.meta.url) : await import(url);
+      return (mod as { default?: unknown }).default;
+    }
+  } catch (error) {
+    throw new FileReadError(file, `cannot be read: ${(error as Error).message.split('\n')[0]}`, 'fix the syntax error');
+  }
+  throw new FileReadError(file, `unknown file type "${ext}"`, 'use .ts, .js, .yaml, .yml or .json');
+}

@@ -1,0 +1,260 @@
+/**
+ * Every setting, declared once: its environment variable, type, default and meaning. Parsing,
+ * validation and the table in docs/reference/configuration.md all come from this list (a test keeps
+ * the docs equal to it).
+ */
+type Kind = 'string' | 'integer' | 'boolean' | 'list';
+
+interface SettingSpec<K extends Kind = Kind> {
+  readonly env: string;
+  readonly kind: K;
+  readonly default: K extends 'integer' ? number : K extends 'boolean' ? boolean : K extends 'list' ? string[] : string;
+  readonly description: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly pattern?: RegExp;
+  readonly oneOf?: readonly string[];
+}
+
+function spec<K extends Kind>(s: SettingSpec<K>): SettingSpec<K> {
+  return s;
+}
+
+export const SETTINGS = {
+  host: spec({ env: 'HOST', kind: 'string', default: '0.0.0.0', description: 'Interface to listen on.' }),
+  port: spec({ env: 'PORT', kind: 'integer', default: 3000, min: 0, max: 65535, description: 'TCP port to listen on (0 picks a free one).' }),
+  databaseUrl: spec({
+    env: 'DATABASE_URL',
+    kind: 'string',
+    default: '',
+    description: 'PostgreSQL connection string. Empty: embedded PGlite in KILN_DATA_DIR.',
+  }),
+  dbSchema: spec({
+    env: 'KILN_DB_SCHEMA',
+    kind: 'string',
+    default: 'public',
+    pattern: /^[a-z_][a-z0-9_]{0,62}$/,
+    description: 'PostgreSQL schema that holds the tables (created if missing).',
+  }),
+  dataDir: spec({
+    env: 'KILN_DATA_DIR',
+    kind: 'string',
+    default: '.kiln',
+    description: 'Where embedded PGlite keeps its data; `memory` keeps it in memory only.',
+  }),
+  dbPoolMax: spec({
+    env: 'KILN_DB_POOL_MAX',
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 1000,
+    description: 'Largest number of PostgreSQL connections in the pool.',
+  }),
+  dbConnectTimeoutMs: spec({
+    env: 'KILN_DB_CONNECT_TIMEOUT_MS',
+    kind: 'integer',
+    default: 5000,
+    min: 1,
+    description: 'How long to wait for a new PostgreSQL connection.',
+  }),
+  dbIdleTimeoutMs: spec({
+    env: 'KILN_DB_IDLE_TIMEOUT_MS',
+    kind: 'integer',
+    default: 30000,
+    min: 0,
+    description: 'How long an idle pooled connection is kept (0: forever).',
+  }),
+  dbStatementTimeoutMs: spec({
+    env: 'KILN_DB_STATEMENT_TIMEOUT_MS',
+    kind: 'integer',
+    default: 10000,
+    min: 0,
+    description: 'PostgreSQL statement_timeout for every statement (0: none).',
+  }),
+  apiPrefix: spec({
+    env: 'KILN_API_PREFIX',
+    kind: 'string',
+    default: '/v1',
+    pattern: /^\/[a-z0-9][a-z0-9-]*$/,
+    description: 'Version prefix of every REST route.',
+  }),
+  pageDefaultLimit: spec({
+    env: 'KILN_PAGE_DEFAULT_LIMIT',
+    kind: 'integer',
+    default: 20,
+    min: 1,
+    max: 10000,
+    description: 'Rows per list page when `limit` is not given.',
+  }),
+  pageMaxLimit: spec({ env: 'KILN_PAGE_MAX_LIMIT', kind: 'integer', default: 100, min: 1, max: 10000, description: 'Largest `limit` a client may ask for.' }),
+  bulkMaxItems: spec({
+    env: 'KILN_BULK_MAX_ITEMS',
+    kind: 'integer',
+    default: 1000,
+    min: 1,
+    max: 100000,
+    description: 'Most records one bulk create may carry.',
+  }),
+  bodyLimit: spec({ env: 'KILN_BODY_LIMIT', kind: 'integer', default: 1048576, min: 1, description: 'Largest request body in bytes (413 above it).' }),
+  maxHeaderSize: spec({
+    env: 'KILN_MAX_HEADER_SIZE',
+    kind: 'integer',
+    default: 16384,
+    min: 1024,
+    description: 'Largest total size of request headers in bytes (431 above it).',
+  }),
+  requestTimeoutMs: spec({
+    env: 'KILN_REQUEST_TIMEOUT_MS',
+    kind: 'integer',
+    default: 30000,
+    min: 0,
+    description: 'Longest time to receive a whole request (0: none).',
+  }),
+  keepAliveTimeoutMs: spec({
+    env: 'KILN_KEEP_ALIVE_TIMEOUT_MS',
+    kind: 'integer',
+    default: 72000,
+    min: 0,
+    description: 'How long an idle keep-alive connection stays open (above typical load-balancer idle timeouts).',
+  }),
+  shutdownTimeoutMs: spec({
+    env: 'KILN_SHUTDOWN_TIMEOUT_MS',
+    kind: 'integer',
+    default: 10000,
+    min: 0,
+    description: 'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway (exit code 1).',
+  }),
+  corsOrigins: spec({
+    env: 'KILN_CORS_ORIGINS',
+    kind: 'list',
+    default: [],
+    description: 'Comma-separated origins allowed by CORS (exact matches). Empty: no cross-origin access.',
+  }),
+  corsCredentials: spec({
+    env: 'KILN_CORS_CREDENTIALS',
+    kind: 'boolean',
+    default: false,
+    description: 'Allow credentials on CORS requests (needs explicit origins; `*` is refused).',
+  }),
+  logLevel: spec({
+    env: 'KILN_LOG_LEVEL',
+    kind: 'string',
+    default: 'info',
+    oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    description: 'pino log level.',
+  }),
+  cursorSecret: spec({
+    env: 'KILN_CURSOR_SECRET',
+    kind: 'string',
+    default: '',
+    description: 'Key that signs pagination cursors. Empty: a random key per process (set it when running several instances).',
+  }),
+  idempotencyTtlHours: spec({
+    env: 'KILN_IDEMPOTENCY_TTL_HOURS',
+    kind: 'integer',
+    default: 24,
+    min: 1,
+    max: 720,
+    description: 'How long an Idempotency-Key replays its first response.',
+  }),
+  docs: spec({ env: 'KILN_DOCS', kind: 'boolean', default: true, description: 'Serve /docs and /openapi.json.' }),
+  publicUrl: spec({
+    env: 'KILN_PUBLIC_URL',
+    kind: 'string',
+    default: '',
+    description: 'Base URL written into the OpenAPI `servers` list. Empty: a relative server.',
+  }),
+};
+
+export type SettingName = keyof typeof SETTINGS;
+export type Settings = { -readonly [K in SettingName]: (typeof SETTINGS)[K]['default'] };
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds the settings from (lowest to highest precedence) defaults, a config file's object and the
+ * environment. Throws one ConfigError naming every invalid variable.
+ */
+export function resolveSettings(env: NodeJS.ProcessEnv, file: Record<string, unknown> = {}, overrides: Partial<Settings> = {}): Settings {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const key of Object.keys(file)) {
+    if (!(key in SETTINGS)) problems.push(`config file: unknown setting "${key}" (known: ${Object.keys(SETTINGS).join(', ')})`);
+  }
+  for (const [name, s] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    let value: unknown = s.default;
+    if (name in file) {
+      const parsed = checkValue(s, file[name], `config file "${name}"`);
+      if (parsed instanceof Invalid) problems.push(parsed.problem);
+      else value = parsed;
+    }
+    const raw = env[s.env];
+    if (raw !== undefined && raw !== '') {
+      const parsed = parseEnv(s, raw);
+      if (parsed instanceof Invalid) problems.push(parsed.problem);
+      else value = parsed;
+    }
+    if (name in overrides && overrides[name] !== undefined) value = overrides[name];
+    out[name] = value;
+  }
+  const settings = out as Settings;
+  if (settings.pageDefaultLimit > settings.pageMaxLimit)
+    problems.push(`KILN_PAGE_DEFAULT_LIMIT (${settings.pageDefaultLimit}) is above KILN_PAGE_MAX_LIMIT (${settings.pageMaxLimit})`);
+  if (settings.corsCredentials && settings.corsOrigins.includes('*'))
+    problems.push('KILN_CORS_ORIGINS: "*" cannot be used with KILN_CORS_CREDENTIALS=true; list the origins');
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return settings;
+}
+
+/** A value that failed its check, with the sentence that says why. */
+class Invalid {
+  constructor(readonly problem: string) {}
+}
+
+function parseEnv(s: SettingSpec, raw: string): unknown {
+  const where = s.env;
+  switch (s.kind) {
+    case 'integer':
+      if (!/^-?\d+$/.test(raw.trim())) return new Invalid(`${where}: "${raw}" is not a whole number`);
+      return checkValue(s, Number(raw), where);
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(raw)) return true;
+      if (/^(false|0|no|off)$/i.test(raw)) return false;
+      return new Invalid(`${where}: "${raw}" is not a boolean (use true or false)`);
+    case 'list':
+      return checkValue(
+        s,
+        raw
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+        where,
+      );
+    default:
+      return checkValue(s, raw, where);
+  }
+}
+
+function checkValue(s: SettingSpec, value: unknown, where: string): unknown {
+  switch (s.kind) {
+    case 'integer':
+      if (!Number.isInteger(value)) return new Invalid(`${where}: expected a whole number`);
+      if (s.min !== undefined && (value as number) < s.min) return new Invalid(`${where}: ${value} is below the minimum ${s.min}`);
+      if (s.max !== undefined && (value as number) > s.max) return new Invalid(`${where}: ${value} is above the maximum ${s.max}`);
+      return value;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : `!${where}: expected true or false`;
+    case 'list':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : `!${where}: expected a list of strings`;
+    default:
+      if (typeof value !== 'string') return new Invalid(`${where}: expected a string`);
+      if (s.pattern && !s.pattern.test(value)) return new Invalid(`${where}: "${value}" does not match ${s.pattern}`);
+      if (s.oneOf && !s.oneOf.includes(value)) return new Invalid(`${where}: "${value}" is not one of ${s.oneOf.join(', ')}`);
+      return value;
+  }
+}

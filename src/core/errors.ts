@@ -1,0 +1,90 @@
+/**
+ * The one registry of error codes. Every error a client can see is declared here once, with its
+ * HTTP status and title; `docs/reference/errors.md` is kept equal to it by a test. Codes are never reused.
+ */
+export const ERRORS = {
+  KILN_VALIDATION_FAILED: { status: 400, title: 'Request validation failed', fix: 'Correct the fields listed in `errors` and send again.' },
+  KILN_QUERY_INVALID: { status: 400, title: 'Invalid query parameter', fix: 'See the query grammar in docs/reference/query.md; `errors` names the parameter.' },
+  KILN_CURSOR_INVALID: { status: 400, title: 'Invalid pagination cursor', fix: 'Use the `page.nextCursor` value exactly as returned, with the same sort.' },
+  KILN_BODY_MALFORMED: { status: 400, title: 'Malformed request body', fix: 'Send a valid JSON document.' },
+  KILN_BODY_MISSING: { status: 400, title: 'Request body is missing', fix: 'Send a JSON body with the request.' },
+  KILN_PATH_INVALID: { status: 400, title: 'Invalid path parameter', fix: "Use an identifier of the resource's id type." },
+  KILN_BAD_REQUEST: { status: 400, title: 'Bad request', fix: 'The HTTP request could not be read; check the client.' },
+  KILN_HEADER_INVALID: { status: 400, title: 'Invalid request header', fix: 'Correct the header named in `detail`.' },
+  KILN_NOT_FOUND: { status: 404, title: 'Resource not found', fix: 'Check the id; it may have been deleted.' },
+  KILN_ROUTE_NOT_FOUND: { status: 404, title: 'Route not found', fix: 'See /openapi.json or /docs for the routes this API serves.' },
+  KILN_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', fix: 'Use one of the methods in the `Allow` header.' },
+  KILN_NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable', fix: 'Accept application/json.' },
+  KILN_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout', fix: 'Send the request faster, or raise KILN_REQUEST_TIMEOUT_MS.' },
+  KILN_UNIQUE_VIOLATION: {
+    status: 409,
+    title: 'Unique constraint violated',
+    fix: 'Another record already has this value; choose another or update that record.',
+  },
+  KILN_REFERENCE_IN_USE: { status: 409, title: 'Record is still referenced', fix: 'Delete or re-point the records that reference it first.' },
+  KILN_IDEMPOTENCY_IN_PROGRESS: {
+    status: 409,
+    title: 'Request with this Idempotency-Key is in progress',
+    fix: 'Wait for the first request to finish, then retry.',
+  },
+  KILN_PRECONDITION_FAILED: {
+    status: 412,
+    title: 'Precondition failed',
+    fix: 'The record changed since you read it: GET it again and retry with the new ETag.',
+  },
+  KILN_BODY_TOO_LARGE: { status: 413, title: 'Request body too large', fix: 'Send a smaller body, or raise KILN_BODY_LIMIT.' },
+  KILN_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', fix: 'Send Content-Type: application/json.' },
+  KILN_HEADERS_TOO_LARGE: { status: 431, title: 'Request headers too large', fix: 'Send fewer or smaller headers, or raise KILN_MAX_HEADER_SIZE.' },
+  KILN_REFERENCE_NOT_FOUND: { status: 422, title: 'Related record not found', fix: 'Point the relation at a record that exists.' },
+  KILN_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request', fix: 'Use a new key for a different request.' },
+  KILN_INTERNAL: { status: 500, title: 'Internal server error', fix: 'Report the `instance` (request id) to the operator; the cause is in the server log.' },
+  KILN_DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable', fix: 'Retry later; the operator should check the database.' },
+  KILN_DATABASE_TIMEOUT: {
+    status: 503,
+    title: 'Database statement timed out',
+    fix: 'Narrow the query (filters, limit) or raise KILN_DB_STATEMENT_TIMEOUT_MS.',
+  },
+  KILN_SHUTTING_DOWN: { status: 503, title: 'Server is shutting down', fix: 'Retry; another instance will answer.' },
+} as const satisfies Record<string, { status: number; title: string; fix: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** One entry of a validation problem list: where (JSON pointer or parameter), what rule, what to do. */
+export interface FieldError {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface KilnErrorOptions {
+  detail?: string;
+  errors?: readonly FieldError[];
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** The only error type that reaches a client; anything else becomes KILN_INTERNAL. */
+export class KilnError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  readonly errors: readonly FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, options: KilnErrorOptions = {}) {
+    const entry = ERRORS[code];
+    super(options.detail ?? entry.title, { cause: options.cause });
+    this.name = 'KilnError';
+    this.code = code;
+    this.status = entry.status;
+    this.title = entry.title;
+    this.detail = options.detail ?? entry.title;
+    this.errors = options.errors;
+    this.headers = options.headers;
+  }
+}
+
+export function isKilnError(value: unknown): value is KilnError {
+  return value instanceof KilnError;
+}

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { KilnError } from '../core/errors.js';
+import type { Database } from '../db/database.js';
+import { sendProblem } from './error-handler.js';
+
+const READY_TIMEOUT_MS = 2000;
+
+/** /healthz: the process answers. /readyz: it can reach the database and is not shutting down. */
+export function registerHealth(app: FastifyInstance, db: Database, isClosing: () => boolean): void {
+  app.get('/healthz', async (_req, reply) => reply.type('application/json; charset=utf-8').send('{"status":"ok"}'));
+  app.get('/readyz', async (_req, reply) => {
+    if (isClosing()) return sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down' }));
+    try {
+      await withTimeout(db.ping(), READY_TIMEOUT_MS);
+    } catch (error) {
+      reply.request.log.warn({ err: error }, 'readiness check failed');
+      return sendProblem(reply, new KilnError('KILN_DATABASE_UNAVAILABLE', { detail: 'the database did not answer' }));
+    }
+    return reply.type('application/json; charset=utf-8').send('{"status":"ready"}');
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,147 @@
+import { createServer as createHttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Settings } from '../config/settings.js';
+import { CursorCodec } from '../core/cursor.js';
+import { DatabaseErrorMapper } from '../core/database-errors.js';
+import { KilnError } from '../core/errors.js';
+import { Operations } from '../core/operations.js';
+import { toProblem } from '../core/problem.js';
+import type { Database } from '../db/database.js';
+import type { Model } from '../model/ir.js';
+import { registerDocs } from '../openapi/docs-page.js';
+import { buildOpenApi } from '../openapi/document.js';
+import { BodyValidator } from '../rest/body.js';
+import { MethodTable } from '../rest/method-table.js';
+import { QueryGrammar } from '../rest/query-grammar.js';
+import { registerResourceRoutes } from '../rest/resource-routes.js';
+import { Serializers } from '../rest/serializers.js';
+import { installErrorHandling, PROBLEM_TYPE, sendProblem } from './error-handler.js';
+import { registerHealth } from './health.js';
+import { installRequestLogging, loggerOptions, requestId } from './observability.js';
+
+export interface KilnAppOptions {
+  readonly model: Model;
+  readonly settings: Settings;
+  readonly db: Database;
+  /** Title of the API in the docs. */
+  readonly title?: string;
+  readonly version?: string;
+  /** A pino destination stream (tests capture logs with it). */
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+export interface KilnApp {
+  readonly app: FastifyInstance;
+  readonly ops: Operations;
+  readonly openapi: Record<string, unknown>;
+  /** Stops accepting, lets in-flight requests finish, then closes the database unless told to keep it. */
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
+}
+
+const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
+
+/** Assembles the Fastify server for a model: REST routes, docs, health, security headers and limits. */
+export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
+  const { model, settings, db } = options;
+  let closing = false;
+  const app = Fastify({
+    logger: options.logStream ? { ...loggerOptions(settings.logLevel), stream: options.logStream } : loggerOptions(settings.logLevel),
+    disableRequestLogging: true,
+    genReqId: requestId,
+    bodyLimit: settings.bodyLimit,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    serverFactory: (handler) => {
+      const server = createHttpServer({ maxHeaderSize: settings.maxHeaderSize }, handler);
+      server.requestTimeout = settings.requestTimeoutMs;
+      server.headersTimeout = Math.min(settings.requestTimeoutMs || 60000, 60000);
+      server.keepAliveTimeout = settings.keepAliveTimeoutMs;
+      return server;
+    },
+    clientErrorHandler: clientError,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  app.removeContentTypeParser(['text/plain']);
+
+  await app.register(helmet, { global: true });
+  await app.register(cors, {
+    origin: settings.corsOrigins.length > 0 ? settings.corsOrigins : false,
+    credentials: settings.corsCredentials,
+    methods: [...HTTP_METHODS],
+    exposedHeaders: ['etag', 'location', 'x-request-id', 'idempotent-replayed'],
+    maxAge: 600,
+  });
+
+  installRequestLogging(app);
+  app.addHook('onRequest', async (_req, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      return sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down; retry' }));
+    }
+  });
+
+  const errors = new DatabaseErrorMapper(model);
+  const ops = new Operations(db, model, new CursorCodec(settings.cursorSecret), errors, { maxIncludePerParent: settings.pageMaxLimit });
+  const methods = new MethodTable();
+  const routeDeps = {
+    ops,
+    grammar: new QueryGrammar(model, { defaultLimit: settings.pageDefaultLimit, maxLimit: settings.pageMaxLimit }),
+    bodies: new BodyValidator(model),
+    serializers: new Serializers(model),
+    prefix: settings.apiPrefix,
+    bulkMaxItems: settings.bulkMaxItems,
+    idempotencyTtlHours: settings.idempotencyTtlHours,
+  };
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) methods.add(route.url, method);
+  });
+  for (const resource of model.resources) registerResourceRoutes(app, resource, routeDeps);
+  registerHealth(app, db, () => closing);
+  const openapi = buildOpenApi(model, {
+    title: options.title ?? 'Kiln API',
+    version: options.version ?? '1.0.0',
+    prefix: settings.apiPrefix,
+    publicUrl: settings.publicUrl,
+    defaultLimit: settings.pageDefaultLimit,
+    maxLimit: settings.pageMaxLimit,
+    bulkMaxItems: settings.bulkMaxItems,
+  });
+  if (settings.docs) registerDocs(app, options.title ?? 'Kiln API', openapi);
+  installErrorHandling(app, methods);
+  const sweeper = setInterval(() => {
+    db.query(`DELETE FROM "kiln_idempotency_keys" WHERE "created_at" < now() - make_interval(hours => $1::int)`, [settings.idempotencyTtlHours]).catch(
+      (error: unknown) => app.log.warn({ err: error }, 'could not sweep expired idempotency keys'),
+    );
+  }, 3600_000);
+  sweeper.unref();
+
+  return {
+    app,
+    ops,
+    openapi,
+    async close({ keepDatabase = false } = {}) {
+      closing = true;
+      clearInterval(sweeper);
+      await app.close();
+      if (!keepDatabase) await db.close();
+    },
+  };
+}
+
+/** Errors Node's HTTP parser raises before Fastify sees a request, answered as problem+json too. */
+function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: 'KILN_HEADERS_TOO_LARGE' | 'KILN_REQUEST_TIMEOUT' | 'KILN_BAD_REQUEST' =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 'KILN_HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'KILN_REQUEST_TIMEOUT' : 'KILN_BAD_REQUEST';
+  const kilnError = new KilnError(code);
+  const body = JSON.stringify(toProblem(kilnError, 'none'));
+  socket.end(
+    `HTTP/1.1 ${kilnError.status} ${kilnError.title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

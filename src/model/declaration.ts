@@ -1,0 +1,131 @@
+/**
+ * The shapes a user writes, in `kiln.config.ts` or in YAML/JSON. Both forms are plain data with the
+ * same meaning; `compileModel` turns either into the frozen IR in `ir.ts`.
+ */
+
+export type ScalarType = 'string' | 'text' | 'integer' | 'bigint' | 'decimal' | 'float' | 'boolean' | 'date' | 'datetime' | 'enum' | 'json' | 'uuid';
+
+export type RelationType = 'belongsTo' | 'hasMany' | 'manyToMany';
+
+export type OnDelete = 'restrict' | 'cascade' | 'setNull';
+
+export type StringFormat = 'email' | 'url' | 'uuid';
+
+/** Options every stored field accepts. */
+export interface CommonFieldOptions<T = unknown> {
+  /** Must be present on create. Defaults to true unless the field is nullable or has a default. */
+  required?: boolean;
+  /** Accepts and returns `null`; the column is nullable. */
+  nullable?: boolean;
+  default?: T;
+  unique?: boolean;
+  /** Adds a btree index on the column. */
+  index?: boolean;
+  /** Set by the server: returned, never accepted in a request body. */
+  readOnly?: boolean;
+  /** Accepted where declared, never returned (e.g. a password hash). */
+  hidden?: boolean;
+  description?: string;
+  example?: T;
+}
+
+export interface StringFieldDeclaration extends CommonFieldOptions<string> {
+  type: 'string' | 'text';
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  format?: StringFormat;
+}
+
+export interface NumberFieldDeclaration extends CommonFieldOptions<number> {
+  type: 'integer' | 'float';
+  min?: number;
+  max?: number;
+}
+
+/** bigint and decimal travel as strings in JSON so no precision is lost. */
+export interface BigintFieldDeclaration extends CommonFieldOptions<string | number> {
+  type: 'bigint';
+  min?: number;
+  max?: number;
+}
+
+export interface DecimalFieldDeclaration extends CommonFieldOptions<string | number> {
+  type: 'decimal';
+  precision?: number;
+  scale?: number;
+}
+
+export interface EnumFieldDeclaration<V extends string = string> extends CommonFieldOptions<V> {
+  type: 'enum';
+  values: readonly V[];
+}
+
+export interface PlainFieldDeclaration extends CommonFieldOptions {
+  type: 'boolean' | 'date' | 'datetime' | 'json' | 'uuid';
+}
+
+export interface BelongsToDeclaration {
+  type: 'belongsTo';
+  /** Name of the resource this one points at. */
+  target: string;
+  required?: boolean;
+  nullable?: boolean;
+  onDelete?: OnDelete;
+  index?: boolean;
+  readOnly?: boolean;
+  description?: string;
+}
+
+export interface HasManyDeclaration {
+  type: 'hasMany';
+  target: string;
+  /** The belongsTo field on the target that points back; inferred when there is exactly one. */
+  inverse?: string;
+  description?: string;
+}
+
+export interface ManyToManyDeclaration {
+  type: 'manyToMany';
+  target: string;
+  /** Join table name; defaults to the two table names sorted and joined by `_`. */
+  through?: string;
+  description?: string;
+}
+
+export type FieldDeclaration =
+  | StringFieldDeclaration
+  | NumberFieldDeclaration
+  | BigintFieldDeclaration
+  | DecimalFieldDeclaration
+  | EnumFieldDeclaration
+  | PlainFieldDeclaration
+  | BelongsToDeclaration
+  | HasManyDeclaration
+  | ManyToManyDeclaration;
+
+export interface IndexDeclaration {
+  fields: string[];
+  unique?: boolean;
+  name?: string;
+}
+
+export interface ResourceDeclaration {
+  fields: Record<string, FieldDeclaration>;
+  /** Primary key kind. Default `bigint` (identity column). */
+  id?: 'bigint' | 'uuid';
+  /** Adds `createdAt` and `updatedAt`. Default true. */
+  timestamps?: boolean;
+  /** Table name; defaults to the resource name in snake_case. */
+  table?: string;
+  /** URL segment; defaults to the resource name in kebab-case. */
+  path?: string;
+  /** Composite unique constraints, each a list of field names. */
+  unique?: string[][];
+  indexes?: IndexDeclaration[];
+  description?: string;
+}
+
+export interface ModelDeclaration {
+  resources: Record<string, ResourceDeclaration>;
+}

@@ -1,0 +1,115 @@
+/**
+ * The frozen internal model. Every surface (REST, OpenAPI, SQL, later GraphQL and codegen) reads this
+ * and only this. Nodes are discriminated by `kind`; nothing here is mutated after `compileModel`.
+ */
+import type { OnDelete, ScalarType, StringFormat } from './declaration.js';
+
+export type ColumnRole = 'id' | 'createdAt' | 'updatedAt' | 'foreignKey' | 'data';
+
+export interface ColumnField {
+  readonly kind: 'column';
+  readonly name: string;
+  readonly column: string;
+  readonly type: ScalarType;
+  readonly role: ColumnRole;
+  readonly nullable: boolean;
+  /** Must be present on create and replace. */
+  readonly required: boolean;
+  readonly default: unknown;
+  readonly hasDefault: boolean;
+  readonly unique: boolean;
+  readonly indexed: boolean;
+  readonly readOnly: boolean;
+  readonly hidden: boolean;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+  readonly format?: StringFormat;
+  readonly min?: number;
+  readonly max?: number;
+  readonly precision?: number;
+  readonly scale?: number;
+  readonly values?: readonly string[];
+  readonly description?: string;
+  readonly example?: unknown;
+}
+
+export interface BelongsToRelation {
+  readonly kind: 'belongsTo';
+  readonly name: string;
+  readonly target: string;
+  /** The column field holding the key, e.g. `authorId`. */
+  readonly foreignKey: string;
+  readonly onDelete: OnDelete;
+  readonly constraint: string;
+  readonly description?: string;
+}
+
+export interface HasManyRelation {
+  readonly kind: 'hasMany';
+  readonly name: string;
+  readonly target: string;
+  /** The belongsTo relation on the target that points back here. */
+  readonly inverse: string;
+  /** The column field on the target holding our key. */
+  readonly foreignKey: string;
+  readonly description?: string;
+}
+
+export interface ManyToManyRelation {
+  readonly kind: 'manyToMany';
+  readonly name: string;
+  readonly target: string;
+  readonly joinTable: string;
+  /** Join-table column pointing at this resource. */
+  readonly sourceColumn: string;
+  /** Join-table column pointing at the target. */
+  readonly targetColumn: string;
+  readonly description?: string;
+}
+
+export type Relation = BelongsToRelation | HasManyRelation | ManyToManyRelation;
+
+export interface UniqueConstraint {
+  readonly name: string;
+  readonly fields: readonly string[];
+}
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly fields: readonly string[];
+}
+
+export interface Resource {
+  readonly name: string;
+  readonly table: string;
+  readonly path: string;
+  readonly idType: 'bigint' | 'uuid';
+  readonly timestamps: boolean;
+  /** Column fields in declaration order: id first, then data and key fields, then timestamps. */
+  readonly fields: readonly ColumnField[];
+  readonly fieldsByName: ReadonlyMap<string, ColumnField>;
+  readonly relations: readonly Relation[];
+  readonly relationsByName: ReadonlyMap<string, Relation>;
+  readonly uniques: readonly UniqueConstraint[];
+  readonly indexes: readonly IndexDefinition[];
+  readonly description?: string;
+}
+
+export interface JoinTable {
+  readonly name: string;
+  readonly left: { readonly resource: string; readonly column: string };
+  readonly right: { readonly resource: string; readonly column: string };
+}
+
+export interface Model {
+  readonly resources: readonly Resource[];
+  readonly resourcesByName: ReadonlyMap<string, Resource>;
+  readonly joinTables: readonly JoinTable[];
+}
+
+export function getResource(model: Model, name: string): Resource {
+  const resource = model.resourcesByName.get(name);
+  if (!resource) throw new Error(`unknown resource ${name}`);
+  return resource;
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import type { Settings } from './config/settings.js';
+import { type SeedData, seedIfEmpty } from './core/seed.js';
+import type { Database } from './db/database.js';
+import { openDatabase } from './db/open.js';
+import { buildApp, type KilnApp } from './http/server.js';
+import type { Model } from './model/ir.js';
+import { ensureSchema } from './sql/ensure-schema.js';
+
+export interface StartOptions {
+  readonly model: Model;
+  readonly settings: Settings;
+  /** A database already open; otherwise one is opened from the settings. */
+  readonly db?: Database;
+  /** JSON file with records to load into an empty database. */
+  readonly seedFile?: string;
+  readonly title?: string;
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+export interface RunningKiln extends KilnApp {
+  /** `http://host:port` the server listens on. */
+  readonly url: string;
+  readonly seeded: boolean;
+}
+
+/** Opens the database, creates missing tables, seeds an empty database, and listens. */
+export async function startKiln(options: StartOptions): Promise<RunningKiln> {
+  const db = options.db ?? (await openDatabase(options.settings));
+  try {
+    await ensureSchema(db, options.model, options.settings.dbSchema);
+    const seeded = options.seedFile ? await seedIfEmpty(db, options.model, JSON.parse(readFileSync(options.seedFile, 'utf8')) as SeedData) : false;
+    const kiln = await buildApp({ model: options.model, settings: options.settings, db, title: options.title, logStream: options.logStream });
+    const address = await kiln.app.listen({ host: options.settings.host, port: options.settings.port });
+    return { ...kiln, url: address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost'), seeded };
+  } catch (error) {
+    if (!options.db) await db.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { resolveSettings, type Settings } from '../../src/config/settings.js';
+import type { Database } from '../../src/db/database.js';
+import { openPglite } from '../../src/db/pglite.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import type { Model } from '../../src/model/ir.js';
+import { type RunningKiln, startKiln } from '../../src/start.js';
+
+export type Backend = 'pglite' | 'postgres';
+
+/** Backends the suites run on; KILN_TEST_BACKENDS narrows it (e.g. "pglite" without a local PostgreSQL). */
+export const BACKENDS: Backend[] = (process.env.KILN_TEST_BACKENDS ?? 'pglite,postgres').split(',').map((b) => b.trim()) as Backend[];
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestDatabase {
+  readonly db: Database;
+  readonly schema: string;
+  /** Drops the schema (PostgreSQL) and closes the connection. */
+  dispose(): Promise<void>;
+}
+
+/** A fresh, empty database: in-memory PGlite, or a schema of its own on PostgreSQL so runs never collide. */
+export async function createTestDatabase(backend: Backend, settings: Partial<Settings> = {}): Promise<TestDatabase> {
+  if (backend === 'pglite') {
+    const db = await openPglite(undefined);
+    return { db, schema: 'public', dispose: () => db.close().catch(() => {}) };
+  }
+  const schema = `kiln_test_${randomBytes(6).toString('hex')}`;
+  const db = openPostgres({
+    url: TEST_DATABASE_URL,
+    schema,
+    poolMax: settings.dbPoolMax ?? 5,
+    connectTimeoutMs: 5000,
+    idleTimeoutMs: 10000,
+    statementTimeoutMs: settings.dbStatementTimeoutMs ?? 10000,
+  });
+  await db.query(`CREATE SCHEMA "${schema}"`);
+  return {
+    db,
+    schema,
+    async dispose() {
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+      await db.close().catch(() => {});
+    },
+  };
+}
+
+/** A fetch Response whose JSON body tests may navigate freely. */
+export type TestResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
+export interface TestServer {
+  readonly url: string;
+  readonly api: string;
+  readonly kiln: RunningKiln;
+  readonly db: Database;
+  /** Every log line the server wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  fetch(path: string, init?: RequestInit & { json?: unknown }): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+/** Starts Kiln on a free port of 127.0.0.1 over a fresh database; talk to it over a real socket. */
+export async function startTestServer(model: Model, backend: Backend, overrides: Partial<Settings> = {}, seed?: string): Promise<TestServer> {
+  const settings = { ...resolveSettings({}), host: '127.0.0.1', port: 0, logLevel: 'info', ...overrides };
+  const test = await createTestDatabase(backend, settings);
+  settings.dbSchema = test.schema;
+  const logs: Record<string, unknown>[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const kiln = await startKiln({ model, settings, db: test.db, logStream, seedFile: seed });
+  const url = kiln.url.replace('localhost', '127.0.0.1');
+  return {
+    url,
+    api: `${url}${settings.apiPrefix}`,
+    kiln,
+    db: test.db,
+    logs,
+    fetch(path, init = {}) {
+      const { json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (json !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      return fetch(`${url}${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
+    },
+    async close() {
+      await kiln.close({ keepDatabase: true });
+      await test.dispose();
+    },
+  };
+}
