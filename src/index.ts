@@ -1,6 +1,6 @@
 /** Kiln's public API. Everything not exported here is internal. */
 export type { Settings } from './config/settings.js';
-export { ConfigError, resolveSettings, SETTINGS } from './config/settings.js';
+export { ConfigError, defineSettings, resolveSettings, SETTINGS } from './config/settings.js';
 export { ERRORS, type ErrorCode, type FieldError, KilnError } from './core/errors.js';
 export type { Database, Queryable } from './db/database.js';
 export { openDatabase } from './db/open.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import type { Settings } from './config/settings.js';
 import { type SeedData, seedIfEmpty } from './core/seed.js';
 import type { Database } from './db/database.js';
@@ -31,8 +32,11 @@ export async function startKiln(options: StartOptions): Promise<RunningKiln> {
     await ensureSchema(db, options.model, options.settings.dbSchema);
     const seeded = options.seedFile ? await seedIfEmpty(db, options.model, JSON.parse(readFileSync(options.seedFile, 'utf8')) as SeedData) : false;
     const kiln = await buildApp({ model: options.model, settings: options.settings, db, title: options.title, logStream: options.logStream });
-    const address = await kiln.app.listen({ host: options.settings.host, port: options.settings.port });
-    return { ...kiln, url: address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost'), seeded };
+    const { host } = options.settings;
+    await kiln.app.listen({ host, port: options.settings.port });
+    const { port } = kiln.app.server.address() as AddressInfo;
+    const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+    return { ...kiln, url: `http://${shownHost}:${port}`, seeded };
   } catch (error) {
     if (!options.db) await db.close().catch(() => {});
     throw error;

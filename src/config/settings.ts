@@ -169,6 +169,11 @@ export const SETTINGS = {
 export type SettingName = keyof typeof SETTINGS;
 export type Settings = { -readonly [K in SettingName]: (typeof SETTINGS)[K]['default'] };
 
+/** Typed helper for a settings file (`--config kiln.settings.ts`); environment variables override it. */
+export function defineSettings(settings: Partial<Settings>): Partial<Settings> {
+  return settings;
+}
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);

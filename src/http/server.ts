@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Settings } from '../config/settings.js';
 import { CursorCodec } from '../core/cursor.js';
 import { DatabaseErrorMapper } from '../core/database-errors.js';
@@ -49,7 +49,8 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   let closing = false;
   const app = Fastify({
     logger: options.logStream ? { ...loggerOptions(settings.logLevel), stream: options.logStream } : loggerOptions(settings.logLevel),
-    disableRequestLogging: true,
+    // One line per request is written by our own onResponse hook (observability.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     bodyLimit: settings.bodyLimit,
     return503OnClosing: false,

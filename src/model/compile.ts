@@ -387,7 +387,6 @@ function systemField(name: string, type: 'bigint' | 'uuid' | 'datetime', role: C
     readOnly: true,
     hasDefault: true,
     required: false,
-    unique: role === 'id',
     description:
       role === 'id'
         ? 'Identifier, assigned by the server.'

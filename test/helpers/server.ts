@@ -74,7 +74,7 @@ export async function startTestServer(model: Model, backend: Backend, overrides:
     },
   });
   const kiln = await startKiln({ model, settings, db: test.db, logStream, seedFile: seed });
-  const url = kiln.url.replace('localhost', '127.0.0.1');
+  const url = kiln.url;
   return {
     url,
     api: `${url}${settings.apiPrefix}`,

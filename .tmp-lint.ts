@@ -1,0 +1,11 @@
+import { Spectral } from '@stoplight/spectral-core';
+import { oas } from '@stoplight/spectral-rulesets';
+import { loadModel } from './src/model/load.js';
+import { buildOpenApi } from './src/openapi/document.js';
+const model = await loadModel(process.argv[2] ?? '/work/main/examples/blog/kiln.config.ts');
+const doc = buildOpenApi(model, { title: 'Kiln API', version: '1.0.0', prefix: '/v1', publicUrl: '', defaultLimit: 20, maxLimit: 100, bulkMaxItems: 1000 });
+const spectral = new Spectral();
+spectral.setRuleset(oas as any);
+const res = await spectral.run(JSON.stringify(doc));
+for (const r of res) console.log(r.severity, r.code, r.path.join('.'), r.message);
+console.log('total', res.length);
