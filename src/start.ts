@@ -5,8 +5,16 @@ import { type SeedData, seedIfEmpty } from './core/seed.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
 import { buildApp, type KilnApp } from './http/server.js';
+import { type MigratedSchemaOptions, prepareMigratedSchema } from './migrate/serving.js';
 import type { Model } from './model/ir.js';
 import { ensureSchema } from './sql/ensure-schema.js';
+
+/**
+ * How the database schema is brought in line with the model on start: `ensure` creates missing
+ * tables (programmatic use and tests on empty databases); `migrations` requires the migrations of
+ * `dir` to be applied, applying them first when `apply` is set (`kiln serve --migrate`, `kiln dev`).
+ */
+export type SchemaMode = { readonly mode: 'ensure' } | ({ readonly mode: 'migrations' } & MigratedSchemaOptions);
 
 export interface StartOptions {
   readonly model: Model;
@@ -17,6 +25,8 @@ export interface StartOptions {
   readonly seedFile?: string;
   readonly title?: string;
   readonly logStream?: NodeJS.WritableStream;
+  /** Default `ensure`. */
+  readonly schema?: SchemaMode;
 }
 
 export interface RunningKiln extends KilnApp {
@@ -25,11 +35,12 @@ export interface RunningKiln extends KilnApp {
   readonly seeded: boolean;
 }
 
-/** Opens the database, creates missing tables, seeds an empty database, and listens. */
+/** Opens the database, brings its schema in line with the model, seeds an empty database, and listens. */
 export async function startKiln(options: StartOptions): Promise<RunningKiln> {
   const db = options.db ?? (await openDatabase(options.settings));
   try {
-    await ensureSchema(db, options.model, options.settings.dbSchema);
+    if (options.schema?.mode === 'migrations') await prepareMigratedSchema(db, options.model, options.settings.dbSchema, options.schema);
+    else await ensureSchema(db, options.model, options.settings.dbSchema);
     const seeded = options.seedFile ? await seedIfEmpty(db, options.model, JSON.parse(readFileSync(options.seedFile, 'utf8')) as SeedData) : false;
     const kiln = await buildApp({ model: options.model, settings: options.settings, db, title: options.title, logStream: options.logStream });
     const { host } = options.settings;

@@ -1,17 +1,31 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/settings.js';
+import { MigrateError } from '../migrate/errors.js';
+import { SnapshotError } from '../migrate/snapshot.js';
 import { ModelError } from '../model/load.js';
 import { SchemaMismatchError } from '../sql/ensure-schema.js';
 import { runCheck } from './check.js';
+import { runMigrate } from './migrate.js';
 import { runOpenapi } from './openapi.js';
 import { runDev, runServe } from './serve.js';
-import { COMMANDS, type CommandName, commandUsage, generalUsage } from './usage.js';
+import { COMMANDS, commandUsage, generalUsage, type Invocation, MIGRATE_COMMANDS, type MigrateCommandName, migrateUsage } from './usage.js';
 
 export interface CliOptions {
   model: string;
   config?: string;
   port?: number;
   seed?: string;
+  /** Migrations folder; default `migrations/` beside the model. */
+  migrations?: string;
+  /** `serve --migrate`: apply pending migrations on start. */
+  migrate?: boolean;
+  allowDestructive?: boolean;
+  name?: string;
+  rename?: string[];
+  noRenames?: boolean;
+  backfill?: string[];
+  /** `migrate down N`. */
+  count?: number;
 }
 
 const FLAGS = {
@@ -19,14 +33,35 @@ const FLAGS = {
   config: { type: 'string' },
   port: { type: 'string' },
   seed: { type: 'string' },
+  migrations: { type: 'string' },
+  migrate: { type: 'boolean' },
+  name: { type: 'string' },
+  rename: { type: 'string', multiple: true },
+  'no-renames': { type: 'boolean' },
+  backfill: { type: 'string', multiple: true },
+  'allow-destructive': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const ALLOWED: Record<CommandName, readonly string[]> = {
-  serve: ['model', 'config', 'port', 'seed', 'help'],
-  dev: ['model', 'config', 'port', 'seed', 'help'],
+const DATABASE_FLAGS = ['model', 'config', 'migrations', 'help'];
+const ALLOWED: Record<Invocation, readonly string[]> = {
+  serve: ['model', 'config', 'port', 'seed', 'migrations', 'migrate', 'help'],
+  dev: ['model', 'config', 'port', 'seed', 'migrations', 'allow-destructive', 'help'],
   check: ['model', 'help'],
   openapi: ['model', 'config', 'help'],
+  'migrate generate': ['model', 'migrations', 'name', 'rename', 'no-renames', 'backfill', 'allow-destructive', 'help'],
+  'migrate up': DATABASE_FLAGS,
+  'migrate down': DATABASE_FLAGS,
+  'migrate status': DATABASE_FLAGS,
+  'migrate verify': DATABASE_FLAGS,
+};
+
+type Values = {
+  -readonly [K in keyof typeof FLAGS]?: (typeof FLAGS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof FLAGS)[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
 };
 
 /** Runs the CLI and returns the exit code. Errors a user can fix print one clear message, never a stack. */
@@ -40,26 +75,64 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`kiln: unknown command "${command}"\n\n${generalUsage()}`);
     return 2;
   }
-  const name = command as CommandName;
-  let values: { [K in keyof typeof FLAGS]?: K extends 'help' ? boolean : string };
+  let name: Invocation;
+  let args = rest;
+  if (command === 'migrate') {
+    const [sub, ...subArgs] = rest;
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      console.log(migrateUsage());
+      return sub === undefined ? 1 : 0;
+    }
+    if (!(sub in MIGRATE_COMMANDS)) {
+      console.error(`kiln migrate: unknown command "${sub}"\n\n${migrateUsage()}`);
+      return 2;
+    }
+    name = `migrate ${sub as MigrateCommandName}`;
+    args = subArgs;
+  } else {
+    name = command as Invocation;
+  }
+  let values: Values;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: rest, options: FLAGS, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: name === 'migrate down' }));
     const unknown = Object.keys(values).find((flag) => !ALLOWED[name].includes(flag));
     if (unknown) throw new Error(`Unknown option '--${unknown}'`);
+    if (positionals.length > 1) throw new Error(`Unexpected argument '${positionals[1]}'`);
   } catch (error) {
-    console.error(`kiln ${name}: ${(error as Error).message.split('.')[0]}\n\n${commandUsage(name)}`);
+    // Node's parseArgs messages run over several sentences and lines; the first says what is wrong.
+    const first = ((error as Error).message.split('\n')[0] ?? '').split('. ')[0]?.replace(/\.$/, '');
+    console.error(`kiln ${name}: ${first}\n\n${commandUsage(name)}`);
     return 2;
   }
   if (values.help) {
     console.log(commandUsage(name));
     return 0;
   }
-  const port = values.port === undefined ? undefined : Number(values.port);
+  const port = values.port === undefined ? undefined : /^\d+$/.test(values.port) ? Number(values.port) : Number.NaN; // Number('') is 0
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     console.error(`kiln ${name}: --port must be a whole number from 0 to 65535\n\n${commandUsage(name)}`);
     return 2;
   }
-  const options: CliOptions = { model: values.model ?? process.env.KILN_MODEL ?? 'kiln.config.ts', config: values.config, port, seed: values.seed };
+  const count = positionals[0] === undefined ? undefined : Number(positionals[0]);
+  if (count !== undefined && !(Number.isInteger(count) && count >= 1)) {
+    console.error(`kiln ${name}: N must be a whole number of migrations, at least 1\n\n${commandUsage(name)}`);
+    return 2;
+  }
+  const options: CliOptions = {
+    model: values.model ?? process.env.KILN_MODEL ?? 'kiln.config.ts',
+    config: values.config,
+    port,
+    seed: values.seed,
+    migrations: values.migrations,
+    migrate: values.migrate,
+    allowDestructive: values['allow-destructive'],
+    name: values.name,
+    rename: values.rename,
+    noRenames: values['no-renames'],
+    backfill: values.backfill,
+    count,
+  };
   try {
     switch (name) {
       case 'serve':
@@ -70,9 +143,17 @@ export async function main(argv: string[]): Promise<number> {
         return await runCheck(options);
       case 'openapi':
         return await runOpenapi(options);
+      default:
+        return await runMigrate(name.slice('migrate '.length) as MigrateCommandName, options);
     }
   } catch (error) {
-    if (error instanceof ModelError || error instanceof ConfigError || error instanceof SchemaMismatchError) {
+    if (
+      error instanceof ModelError ||
+      error instanceof ConfigError ||
+      error instanceof SchemaMismatchError ||
+      error instanceof MigrateError ||
+      error instanceof SnapshotError
+    ) {
       console.error(`kiln ${name}: ${error.message}`);
       return 1;
     }

@@ -15,6 +15,10 @@ export async function runOpenapi(options: CliOptions): Promise<number> {
     maxLimit: settings.pageMaxLimit,
     bulkMaxItems: settings.bulkMaxItems,
   });
+  // A reader that stops early (`kiln openapi | head`) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   return 0;
 }

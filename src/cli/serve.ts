@@ -1,13 +1,20 @@
-import { watch } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { rmSync, watch } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
+import { MigrateError } from '../migrate/errors.js';
+import { generateMigration } from '../migrate/generate.js';
+import { loadModelSource } from '../migrate/model-source.js';
+import { terminalAsker } from '../migrate/prompt.js';
+import { migrateUp } from '../migrate/runner.js';
+import { createSchemaIfMissing } from '../migrate/serving.js';
 import type { Model } from '../model/ir.js';
 import { loadModel, ModelError } from '../model/load.js';
 import { SchemaMismatchError } from '../sql/ensure-schema.js';
 import { type RunningKiln, startKiln } from '../start.js';
 import type { CliOptions } from './main.js';
+import { migrationsDir } from './migrate.js';
 import { settingsFor } from './settings-file.js';
 
 function banner(kiln: RunningKiln, model: Model, settings: Settings, options: CliOptions): string {
@@ -21,6 +28,7 @@ function banner(kiln: RunningKiln, model: Model, settings: Settings, options: Cl
     `  OpenAPI   ${kiln.url}/openapi.json`,
     `  Health    ${kiln.url}/healthz  ${kiln.url}/readyz`,
     `  Database  ${db}`,
+    `  Schema    migrations in ${relative(process.cwd(), migrationsDir(options)) || '.'}`,
     ...(kiln.seeded ? [`  Seeded    ${options.seed} (first run)`] : []),
     'Press Ctrl+C to stop.',
   ].join('\n');
@@ -33,7 +41,13 @@ function banner(kiln: RunningKiln, model: Model, settings: Settings, options: Cl
 export async function runServe(options: CliOptions): Promise<number> {
   const settings = await settingsFor(options);
   const model = await loadModel(options.model);
-  const kiln = await startKiln({ model, settings, seedFile: options.seed });
+  const log = (line: string) => console.error(`kiln serve: ${line}`);
+  const kiln = await startKiln({
+    model,
+    settings,
+    seedFile: options.seed,
+    schema: { mode: 'migrations', dir: migrationsDir(options), apply: options.migrate, log },
+  });
   console.error(banner(kiln, model, settings, options));
   const signal = await new Promise<NodeJS.Signals>((done) => {
     process.once('SIGTERM', () => done('SIGTERM'));
@@ -51,24 +65,35 @@ export async function runServe(options: CliOptions): Promise<number> {
   return 0;
 }
 
-/** Serves, and restarts on the same database when the model file changes; a broken edit keeps the old server. */
+/**
+ * Serves, and on every change of the model file generates the migration for it (printing what it
+ * does), applies it and restarts on the same database. A broken edit, or a change that needs an
+ * answer (a rename, a destructive step), keeps the old server running.
+ */
 export async function runDev(options: CliOptions): Promise<number> {
   const settings = await settingsFor(options);
-  const db: Database = await openDatabase(settings);
-  let model = await loadModel(options.model);
-  let kiln = await startKiln({ model, settings, db, seedFile: options.seed });
-  console.error(`${banner(kiln, model, settings, options)}\nWatching ${options.model} for changes.`);
+  let db: Database = await openDatabase(settings);
+  const dir = migrationsDir(options);
   const file = resolve(options.model);
+  const schema = { mode: 'migrations', dir } as const;
+  await createSchemaIfMissing(db, settings.dbSchema);
+  let { model } = await syncMigrations(db, file, dir, options);
+  let kiln = await startKiln({ model, settings, db, seedFile: options.seed, schema });
+  console.error(`${banner(kiln, model, settings, options)}\nWatching ${options.model} for changes.`);
   let pending: NodeJS.Timeout | undefined;
   const reload = async () => {
     try {
-      const next = await loadModel(file);
-      await kiln.close({ keepDatabase: true });
-      kiln = await startKiln({ model: next, settings, db });
+      const { model: next, changed } = await syncMigrations(db, file, dir, options);
+      // PostgreSQL connections keep prepared statements whose result types a migration may have
+      // changed ("cached plan must not change result type"): serve the new model on a new pool.
+      const renew = changed && db.kind === 'postgres';
+      await kiln.close({ keepDatabase: !renew });
+      if (renew) db = await openDatabase(settings);
+      kiln = await startKiln({ model: next, settings, db, schema });
       model = next;
-      console.error(`kiln dev: model reloaded (${model.resources.length} resources)`);
+      console.error(`kiln dev: model reloaded (${model.resources.length} resources); API ${kiln.url}${settings.apiPrefix}`);
     } catch (error) {
-      if (error instanceof ModelError || error instanceof SchemaMismatchError)
+      if (error instanceof ModelError || error instanceof SchemaMismatchError || error instanceof MigrateError)
         console.error(`kiln dev: ${error.message}\nkeeping the previous server running.`);
       else console.error('kiln dev: reload failed:', error);
     }
@@ -85,4 +110,24 @@ export async function runDev(options: CliOptions): Promise<number> {
   watcher.close();
   await kiln.close();
   return 0;
+}
+
+/** Generates the migration for a changed model, prints its steps and applies it; a migration that fails to apply is removed again. */
+async function syncMigrations(db: Database, file: string, dir: string, options: CliOptions): Promise<{ model: Model; changed: boolean }> {
+  const { model, declaration } = await loadModelSource(file);
+  const result = await generateMigration({ model, declaration, dir, allowDestructive: options.allowDestructive, ask: terminalAsker() });
+  if (result.written) {
+    const steps = result.plan.steps.map((s) => `  ${s.destructive ? '! DESTRUCTIVE ' : ''}${s.summary}`);
+    console.error(`kiln dev: the model changed; wrote ${relative(process.cwd(), result.folder)}/\n${steps.join('\n')}`);
+  }
+  try {
+    const { applied } = await migrateUp(db, dir, { log: (line) => console.error(`kiln dev: ${line}`) });
+    return { model, changed: applied.length > 0 };
+  } catch (error) {
+    if (result.written) {
+      rmSync(result.folder, { recursive: true, force: true });
+      console.error(`kiln dev: removed ${relative(process.cwd(), result.folder)}/ again, as it could not be applied`);
+    }
+    throw error;
+  }
 }

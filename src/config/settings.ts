@@ -248,14 +248,14 @@ function parseEnv(s: SettingSpec, raw: string): unknown {
 function checkValue(s: SettingSpec, value: unknown, where: string): unknown {
   switch (s.kind) {
     case 'integer':
-      if (!Number.isInteger(value)) return new Invalid(`${where}: expected a whole number`);
+      if (!Number.isSafeInteger(value)) return new Invalid(`${where}: expected a whole number`);
       if (s.min !== undefined && (value as number) < s.min) return new Invalid(`${where}: ${value} is below the minimum ${s.min}`);
       if (s.max !== undefined && (value as number) > s.max) return new Invalid(`${where}: ${value} is above the maximum ${s.max}`);
       return value;
     case 'boolean':
-      return typeof value === 'boolean' ? value : `!${where}: expected true or false`;
+      return typeof value === 'boolean' ? value : new Invalid(`${where}: expected true or false`);
     case 'list':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : `!${where}: expected a list of strings`;
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : new Invalid(`${where}: expected a list of strings`);
     default:
       if (typeof value !== 'string') return new Invalid(`${where}: expected a string`);
       if (s.pattern && !s.pattern.test(value)) return new Invalid(`${where}: "${value}" does not match ${s.pattern}`);

@@ -29,7 +29,7 @@ export class CursorCodec {
       throw invalid('the cursor is not readable');
     }
     const { s, v } = parsed as { s?: unknown; v?: unknown };
-    if (s !== sortSignature) throw invalid('the cursor was issued for another sort order; pass the same `sort` as the first page');
+    if (s !== sortSignature) throw invalid('the cursor was issued for another sort order or resource; pass the same `sort` as the first page');
     if (!Array.isArray(v)) throw invalid('the cursor is not readable');
     return v;
   }

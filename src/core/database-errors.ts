@@ -39,18 +39,27 @@ export class DatabaseErrorMapper {
       case '23503':
         return this.#foreignKey(e.constraint);
       case '57014':
-        return new KilnError('KILN_DATABASE_TIMEOUT', { detail: 'the database statement took longer than the configured statement timeout' });
+        return new KilnError('KILN_DATABASE_TIMEOUT', { detail: 'the database statement took longer than the configured statement timeout', cause: error });
       case '22003':
         return new KilnError('KILN_VALIDATION_FAILED', { detail: 'a numeric value is out of range for its field' });
       case '22001':
         return new KilnError('KILN_VALIDATION_FAILED', { detail: 'a value is too long for its field' });
+      // Values JSON Schema lets through but PostgreSQL refuses: year 0, a UTC offset beyond ±15:59, NUL characters.
+      case '22007':
+      case '22008':
+      case '22009':
+        return new KilnError('KILN_VALIDATION_FAILED', { detail: 'a date or time value is outside what its field can store' });
+      case '22021':
+      case '22P05':
+        return new KilnError('KILN_VALIDATION_FAILED', { detail: 'a text value contains a character that cannot be stored (such as \\u0000)' });
     }
     if (
       /^(08|53|57P)/.test(code) ||
       ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(code) ||
       /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error/i.test(String((error as Error)?.message))
     ) {
-      return new KilnError('KILN_DATABASE_UNAVAILABLE', { detail: 'the database cannot be reached right now' });
+      // The cause goes to the server log (never to the client), so the operator sees why.
+      return new KilnError('KILN_DATABASE_UNAVAILABLE', { detail: 'the database cannot be reached right now', cause: error });
     }
     return undefined;
   }
@@ -73,10 +82,13 @@ export class DatabaseErrorMapper {
     });
   }
 
-  /** A delete refused because rows of another resource still point at this one (onDelete: restrict). */
+  /**
+   * A delete refused because rows of another resource still point at this one (onDelete: restrict).
+   * PostgreSQL 18 reports ON DELETE RESTRICT as 23001 (restrict_violation); earlier versions as 23503.
+   */
   referenceInUse(error: unknown): KilnError | undefined {
     const e = error as { code?: string; constraint?: string };
-    if (e?.code !== '23503') return undefined;
+    if (e?.code !== '23503' && e?.code !== '23001') return undefined;
     const info = e.constraint ? this.#foreignKeys.get(e.constraint) : undefined;
     return new KilnError('KILN_REFERENCE_IN_USE', {
       detail: info

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/database.js';
 import type { Model, Resource } from '../model/ir.js';
 import { getResource } from '../model/ir.js';
-import { compileFindByKeys, compileManyToManyFetch, PARENT_KEY, type RowScope } from '../sql/select.js';
+import { compileFindByKeys, compileManyToManyFetch, type Join, joinedColumn, PARENT_KEY, type RowScope } from '../sql/select.js';
 import type { IncludeTree, Row } from './query.js';
 import { type RowShaper, readableFields } from './rows.js';
 
@@ -55,6 +55,73 @@ export async function loadIncludes(
     }
     if (below.size > 0) await loadIncludes(q, model, shaper, target, children, below, options);
   }
+}
+
+/** A belongsTo include read by JOIN in the parent's statement, and what to include below it. */
+export interface JoinedInclude extends Join {
+  readonly below: IncludeTree;
+  /** Aliases of its columns in the parent's rows, in `columns` order. */
+  readonly aliases: readonly string[];
+}
+
+/**
+ * Splits an include tree: belongsTo relations at the top are joined into the parent's own statement
+ * (one row each at most, so the page stays one statement); the others are loaded after it.
+ */
+export interface PlannedIncludes {
+  readonly joined: readonly JoinedInclude[];
+  readonly rest: IncludeTree;
+}
+
+export function planIncludes(model: Model, resource: Resource, include: IncludeTree): PlannedIncludes {
+  if (include.size === 0) return NOTHING_TO_INCLUDE;
+  const joined: JoinedInclude[] = [];
+  let rest: Map<string, IncludeTree> | undefined;
+  for (const [name, below] of include) {
+    const relation = resource.relationsByName.get(name);
+    if (relation?.kind !== 'belongsTo') {
+      rest ??= new Map();
+      rest.set(name, below);
+      continue;
+    }
+    const target = getResource(model, relation.target);
+    const columns = readableFields(target);
+    joined.push({ relation, target, columns, below, aliases: columns.map((c) => joinedColumn(name, c)) });
+  }
+  return { joined, rest: rest ?? NO_INCLUDES };
+}
+
+const NO_INCLUDES: IncludeTree = new Map();
+const NOTHING_TO_INCLUDE: PlannedIncludes = { joined: [], rest: NO_INCLUDES };
+
+/**
+ * Moves the joined columns of each row into the related record (null when the key is null or the
+ * record is out of scope). Rows pointing at the same record share one object, as loaded includes do.
+ * Returns, per join, the distinct records, for the includes below them.
+ */
+export function attachJoined(shaper: RowShaper, rows: Row[], joined: readonly JoinedInclude[]): Row[][] {
+  return joined.map((join) => {
+    const { aliases, columns } = join;
+    const name = join.relation.name;
+    const idAlias = aliases[columns.indexOf('id')] as string;
+    const byId = new Map<unknown, Row>();
+    for (const row of rows) {
+      const id = row[idAlias];
+      let child: Row | null = null;
+      if (id !== null && id !== undefined) {
+        child = byId.get(id) ?? null;
+        if (!child) {
+          child = {};
+          for (let i = 0; i < columns.length; i++) child[columns[i] as string] = row[aliases[i] as string];
+          byId.set(id, child);
+        }
+      }
+      // Last added, first deleted: the row keeps its fast shape.
+      for (let i = aliases.length - 1; i >= 0; i--) delete row[aliases[i] as string];
+      row[name] = child;
+    }
+    return shaper.shape(join.target, [...byId.values()]);
+  });
 }
 
 async function fetch(q: Queryable, shaper: RowShaper, target: Resource, statement: { text: string; values: unknown[] }): Promise<Row[]> {

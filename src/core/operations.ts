@@ -7,7 +7,7 @@ import { compileDelete, compileInsert, compileSetLinks, compileUpdate } from '..
 import type { CursorCodec } from './cursor.js';
 import type { DatabaseErrorMapper } from './database-errors.js';
 import { KilnError } from './errors.js';
-import { loadIncludes } from './includes.js';
+import { attachJoined, loadIncludes, type PlannedIncludes, planIncludes } from './includes.js';
 import type { ListQuery, Page, Row, Selection } from './query.js';
 import { keepOnly, RowShaper, readableFields } from './rows.js';
 
@@ -66,14 +66,15 @@ export class Operations {
       query,
       query.sort.map((k) => k.field.name),
     );
-    const rows = await this.#run(q, resource, compileList(this.#model, resource, query, columns, options.scope));
+    const includes = planIncludes(this.#model, resource, query.include);
+    const rows = await this.#run(q, resource, compileList(this.#model, resource, query, columns, options.scope, includes.joined));
     const hasMore = rows.length > query.limit;
     if (hasMore) rows.pop();
     const last = rows[rows.length - 1];
     const nextCursor =
       hasMore && last
         ? this.#cursors.encode(
-            sortSignature(query),
+            sortSignature(resource, query),
             query.sort.map((k) => cursorValue(last[k.field.name])),
           )
         : null;
@@ -82,20 +83,21 @@ export class Operations {
       const [count] = await this.#run(q, resource, compileCount(this.#model, resource, query.filters, options.scope));
       (page as { total?: number }).total = Number(count?.total ?? 0);
     }
-    await this.#finish(q, resource, rows, query, options);
+    await this.#finish(q, resource, rows, query, columns, includes, options);
     return { rows, page };
   }
 
-  decodeCursor(query: Omit<ListQuery, 'after'>, cursor: string): unknown[] {
-    return this.#cursors.decode(cursor, sortSignature(query));
+  decodeCursor(resource: Resource, query: Omit<ListQuery, 'after'>, cursor: string): unknown[] {
+    return this.#cursors.decode(cursor, sortSignature(resource, query));
   }
 
   async get(resource: Resource, id: unknown, selection: Selection, options: OperationOptions = {}): Promise<Row> {
     const q = options.tx ?? this.#db;
     const columns = fetchColumns(resource, selection, []);
-    const rows = await this.#run(q, resource, compileFindById(resource, columns, id, { scope: options.scope }));
+    const includes = planIncludes(this.#model, resource, selection.include);
+    const rows = await this.#run(q, resource, compileFindById(resource, columns, id, { scope: options.scope, joins: includes.joined }));
     if (rows.length === 0) throw notFound(resource, id);
-    await this.#finish(q, resource, rows, selection, options);
+    await this.#finish(q, resource, rows, selection, columns, includes, options);
     return rows[0] as Row;
   }
 
@@ -144,7 +146,7 @@ export class Operations {
         const rows = await q.query(compileDelete(resource, id).text, [id]);
         if (rows.length === 0) throw notFound(resource, id);
       } catch (error) {
-        throw this.#errors.referenceInUse(error) ?? error;
+        throw this.#errors.referenceInUse(error) ?? this.#errors.map(error) ?? error;
       }
     };
     if (!options.precondition) return run(options.tx ?? this.#db);
@@ -154,9 +156,11 @@ export class Operations {
     });
   }
 
-  /** Runs `fn` in the given transaction, or a new one. */
+  /** Runs `fn` in a new transaction. Failing to open it (the database is down) maps like any query error. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#db.transaction(fn);
+    return this.#db.transaction(fn).catch((error: unknown) => {
+      throw this.#errors.map(error) ?? error;
+    });
   }
 
   async #lockCurrent(tx: Queryable, resource: Resource, id: unknown, options: WriteOptions): Promise<void> {
@@ -170,13 +174,17 @@ export class Operations {
       const relation = resource.relationsByName.get(name) as ManyToManyRelation;
       const target = getResource(this.#model, relation.target);
       for (const s of compileSetLinks(relation, { source: resource.idType, target: target.idType }, id, targetIds)) {
-        await tx.query(s.text, s.values);
+        try {
+          await tx.query(s.text, s.values);
+        } catch (error) {
+          throw this.#errors.map(error) ?? error; // a link to a missing record is a 422, not a 500
+        }
       }
     }
   }
 
   #inTransaction<T>(options: OperationOptions, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return options.tx ? fn(options.tx) : this.#db.transaction(fn);
+    return options.tx ? fn(options.tx) : this.transaction(fn);
   }
 
   async #run(q: Queryable, resource: Resource, statement: Statement): Promise<Row[]> {
@@ -187,35 +195,57 @@ export class Operations {
     }
   }
 
-  async #finish(q: Queryable, resource: Resource, rows: Row[], selection: Selection, options: OperationOptions): Promise<void> {
-    if (selection.include.size > 0) {
-      try {
-        await loadIncludes(q, this.#model, this.#shaper, resource, rows, selection.include, {
-          perParent: this.#config.maxIncludePerParent,
-          scope: options.scope,
-        });
-      } catch (error) {
-        throw this.#errors.map(error) ?? error;
+  async #include(q: Queryable, resource: Resource, rows: Row[], includes: PlannedIncludes, options: OperationOptions): Promise<void> {
+    const joinedRecords = attachJoined(this.#shaper, rows, includes.joined);
+    const includeOptions = { perParent: this.#config.maxIncludePerParent, scope: options.scope };
+    try {
+      for (const [i, join] of includes.joined.entries()) {
+        if (join.below.size > 0) await loadIncludes(q, this.#model, this.#shaper, join.target, joinedRecords[i] ?? [], join.below, includeOptions);
       }
+      if (includes.rest.size > 0) await loadIncludes(q, this.#model, this.#shaper, resource, rows, includes.rest, includeOptions);
+    } catch (error) {
+      throw this.#errors.map(error) ?? error;
     }
-    const keep = new Set([...selection.fields, ...selection.include.keys()]);
-    if (keep.size !== Object.keys(rows[0] ?? {}).length) keepOnly(rows, keep);
+  }
+
+  /** Attaches includes (joined ones from the rows themselves, the others by their own statements) and drops internal keys. */
+  async #finish(
+    q: Queryable,
+    resource: Resource,
+    rows: Row[],
+    selection: Selection,
+    columns: readonly string[],
+    includes: PlannedIncludes,
+    options: OperationOptions,
+  ): Promise<void> {
+    if (includes.joined.length > 0 || includes.rest.size > 0) await this.#include(q, resource, rows, includes, options);
+    // fetchColumns hands back the selection's own list when it added nothing; otherwise drop what it added.
+    if (columns !== selection.fields) keepOnly(rows, new Set([...selection.fields, ...selection.include.keys()]));
   }
 }
 
-/** Requested fields plus what the server needs itself: relation keys for includes, sort keys for cursors. */
-function fetchColumns(resource: Resource, selection: Selection, sortFields: readonly string[]): string[] {
-  const needed = new Set(selection.fields);
+/**
+ * Requested fields plus what the server needs itself: relation keys for includes, sort keys for
+ * cursors. When nothing is missing (the usual case) it is the selection's own list, unchanged.
+ */
+function fetchColumns(resource: Resource, selection: Selection, sortFields: readonly string[]): readonly string[] {
+  let missing: string[] | undefined;
+  const need = (name: string) => {
+    if (!selection.fields.includes(name)) (missing ??= []).push(name);
+  };
   for (const name of selection.include.keys()) {
     const relation = resource.relationsByName.get(name);
-    if (relation?.kind === 'belongsTo') needed.add(relation.foreignKey);
+    if (relation?.kind === 'belongsTo') need(relation.foreignKey);
   }
-  for (const name of sortFields) needed.add(name);
+  for (const name of sortFields) need(name);
+  if (!missing) return selection.fields;
+  const needed = new Set([...selection.fields, ...missing]);
   return resource.fields.filter((f) => needed.has(f.name)).map((f) => f.name);
 }
 
-function sortSignature(query: Pick<ListQuery, 'sort'>): string {
-  return query.sort.map((k) => `${k.descending ? '-' : ''}${k.field.name}`).join(',');
+/** What a cursor is bound to: the resource and its sort, so it cannot be replayed elsewhere. */
+function sortSignature(resource: Resource, query: Pick<ListQuery, 'sort'>): string {
+  return `${resource.name}:${query.sort.map((k) => `${k.descending ? '-' : ''}${k.field.name}`).join(',')}`;
 }
 
 function cursorValue(value: unknown): unknown {

@@ -1,9 +1,16 @@
 import type { Resource } from '../model/ir.js';
 import type { Row } from './query.js';
 
-/** Fields a client may read: everything but hidden ones. */
-export function readableFields(resource: Resource): string[] {
-  return resource.fields.filter((f) => !f.hidden).map((f) => f.name);
+const readable = new WeakMap<Resource, readonly string[]>();
+
+/** Fields a client may read: everything but hidden ones. Computed once per resource (a model is frozen). */
+export function readableFields(resource: Resource): readonly string[] {
+  let names = readable.get(resource);
+  if (!names) {
+    names = Object.freeze(resource.fields.filter((f) => !f.hidden).map((f) => f.name));
+    readable.set(resource, names);
+  }
+  return names;
 }
 
 /**

@@ -40,8 +40,15 @@ export function inputFieldSchema(field: ColumnField): JsonSchema {
   const schema = describe(nullable(valueSchema(field, 'input'), field), field);
   if (field.readOnly) schema.readOnly = true;
   if (field.hidden) schema.writeOnly = true;
-  if (field.hasDefault && field.default !== undefined && field.default !== null && field.role === 'data') schema.default = field.default;
+  if (field.hasDefault && field.default !== undefined && field.default !== null && field.role === 'data' && !isComputedDefault(field)) {
+    schema.default = field.default;
+  }
   return schema;
+}
+
+/** `now` (datetime) and `random` (uuid) name values the database computes on insert, not literal values. */
+export function isComputedDefault(field: ColumnField): boolean {
+  return (field.type === 'datetime' && field.default === 'now') || (field.type === 'uuid' && field.default === 'random');
 }
 
 function valueSchema(field: ColumnField, direction: 'input' | 'output'): JsonSchema {
@@ -69,11 +76,18 @@ function valueSchema(field: ColumnField, direction: 'input' | 'output'): JsonSch
       return s;
     }
     case 'bigint':
+      // A JSON integer beyond 2^53 has already lost digits when parsed: larger values must come as strings.
       return direction === 'input'
-        ? { type: ['string', 'integer'], pattern: BIGINT_PATTERN, description: 'A 64-bit integer, as a string of digits or a JSON integer.' }
+        ? {
+            type: ['string', 'integer'],
+            pattern: BIGINT_PATTERN,
+            minimum: Math.max(field.min ?? Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
+            maximum: Math.min(field.max ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+            description: 'A 64-bit integer, as a string of digits or a JSON integer.',
+          }
         : { type: 'string', pattern: BIGINT_PATTERN };
     case 'decimal':
-      return direction === 'input' ? { type: ['string', 'number'], pattern: DECIMAL_PATTERN } : { type: 'string', pattern: DECIMAL_PATTERN };
+      return direction === 'input' ? decimalInput(field) : { type: 'string', pattern: DECIMAL_PATTERN };
     case 'boolean':
       return { type: 'boolean' };
     case 'date':
@@ -85,8 +99,31 @@ function valueSchema(field: ColumnField, direction: 'input' | 'output'): JsonSch
     case 'uuid':
       return { type: 'string', format: 'uuid' };
     case 'json':
-      return {};
+      // `{}` would also accept null, which a NOT NULL column then refuses with a database error.
+      return direction === 'input' && !field.nullable ? { type: ['object', 'array', 'string', 'number', 'boolean'] } : {};
   }
+}
+
+/**
+ * With precision and scale, a decimal must fit them exactly: PostgreSQL would otherwise round extra
+ * fraction digits silently, and refuse too many integer digits without naming the field. Strings are
+ * checked by pattern, numbers by range and multipleOf.
+ */
+function decimalInput(field: ColumnField): JsonSchema {
+  if (field.precision === undefined) return { type: ['string', 'number'], pattern: DECIMAL_PATTERN };
+  const scale = field.scale ?? 0;
+  const whole = field.precision - scale;
+  const integerPart = whole > 0 ? `\\d{1,${whole}}` : '0';
+  const fraction = scale > 0 ? `(\\.\\d{1,${scale}})?` : '';
+  const limit = 10 ** whole;
+  return {
+    type: ['string', 'number'],
+    pattern: `^-?${integerPart}${fraction}$`,
+    exclusiveMinimum: -limit,
+    exclusiveMaximum: limit,
+    multipleOf: 10 ** -scale,
+    description: `A decimal with at most ${whole} digits before the point and ${scale} after, as a string or a JSON number.`,
+  };
 }
 
 export type RefStyle = (resource: Resource) => string;

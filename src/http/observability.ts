@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -24,25 +25,54 @@ export const REDACT_PATHS = [
   '*.cookie',
 ];
 
+/**
+ * Fastify's logger options; without a stream of their own, lines go to stdout written asynchronously:
+ * a synchronous write costs a system call per request, while pino's asynchronous destination writes
+ * whatever lines accumulated during the previous write in one call, and flushes on exit.
+ */
 export function loggerOptions(level: string): Record<string, unknown> {
-  return { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, stream: stdoutDestination() };
 }
 
-/** X-Request-Id on every response, and one log line per request when it completes. */
+let stdout: NodeJS.WritableStream | undefined;
+function stdoutDestination(): NodeJS.WritableStream {
+  if (!stdout) {
+    // The pino Fastify depends on (the logger is Fastify's); `destination` is its documented way to write asynchronously.
+    const pino = createRequire(createRequire(import.meta.url).resolve('fastify'))('pino') as {
+      destination(options: { dest: number; sync: boolean }): NodeJS.WritableStream;
+    };
+    stdout = pino.destination({ dest: 1, sync: false });
+  }
+  return stdout;
+}
+
+/**
+ * X-Request-Id on every response, and one log line per request when it completes. Both hooks take a
+ * callback rather than return a promise: they run on every request, and a promise costs a tick each.
+ */
 export function installRequestLogging(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req, reply) => {
+  // The request line carries only the fields below, none of which can hold a secret, so it is written
+  // by a child logger without redaction: redacting costs more than writing the line. The line is the
+  // same as `req.log` would write (reqId comes first, as a binding would).
+  const requestLog = app.log.child({}, { redact: [] });
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
+  app.addHook('onResponse', (req, reply, done) => {
+    const url = req.url;
+    const query = url.indexOf('?');
+    requestLog.info(
       {
+        reqId: req.id,
         method: req.method,
         route: req.routeOptions.url ?? null,
-        path: req.url.split('?')[0],
+        path: query === -1 ? url : url.slice(0, query),
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
       },
       'request',
     );
+    done();
   });
 }

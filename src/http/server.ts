@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Settings } from '../config/settings.js';
 import { CursorCodec } from '../core/cursor.js';
@@ -20,7 +20,9 @@ import { registerResourceRoutes } from '../rest/resource-routes.js';
 import { Serializers } from '../rest/serializers.js';
 import { installErrorHandling, PROBLEM_TYPE, sendProblem } from './error-handler.js';
 import { registerHealth } from './health.js';
+import { acceptsJson } from './negotiation.js';
 import { installRequestLogging, loggerOptions, requestId } from './observability.js';
+import { installSecurityHeaders } from './security-headers.js';
 
 export interface KilnAppOptions {
   readonly model: Model;
@@ -56,7 +58,10 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     serverFactory: (handler) => {
-      const server = createHttpServer({ maxHeaderSize: settings.maxHeaderSize }, handler);
+      const server = createHttpServer(
+        { maxHeaderSize: settings.maxHeaderSize, connectionsCheckingInterval: checkingInterval(settings.requestTimeoutMs) },
+        handler,
+      );
       server.requestTimeout = settings.requestTimeoutMs;
       server.headersTimeout = Math.min(settings.requestTimeoutMs || 60000, 60000);
       server.keepAliveTimeout = settings.keepAliveTimeoutMs;
@@ -67,7 +72,9 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   });
   app.removeContentTypeParser(['text/plain']);
 
-  await app.register(helmet, { global: true });
+  // Before helmet and CORS: a CORS preflight is answered in their onRequest hook and must carry the id too.
+  installRequestLogging(app);
+  installSecurityHeaders(app);
   await app.register(cors, {
     origin: settings.corsOrigins.length > 0 ? settings.corsOrigins : false,
     credentials: settings.corsCredentials,
@@ -76,12 +83,25 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     maxAge: 600,
   });
 
-  installRequestLogging(app);
   app.addHook('onRequest', async (_req, reply) => {
     if (closing) {
       reply.header('connection', 'close');
       return sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down; retry' }));
     }
+  });
+  const apiBase = `${settings.apiPrefix}/`;
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.url.startsWith(apiBase) && !acceptsJson(req.headers.accept)) {
+      sendProblem(reply, new KilnError('KILN_NOT_ACCEPTABLE', { detail: 'this API answers only application/json; send Accept: application/json' }));
+      return;
+    }
+    done();
+  });
+  // A request still in flight when shutdown starts is answered, then its connection is closed: say so,
+  // or a keep-alive client may send its next request on a connection that is about to go away.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   const errors = new DatabaseErrorMapper(model);
@@ -132,17 +152,31 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   };
 }
 
-/** Errors Node's HTTP parser raises before Fastify sees a request, answered as problem+json too. */
-function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable) {
+/**
+ * Node checks request and header timeouts only every `connectionsCheckingInterval` (30 s by default),
+ * so a slow client could hold a socket for up to timeout + 30 s. Check often enough to keep the limit.
+ */
+function checkingInterval(timeoutMs: number): number {
+  return timeoutMs > 0 ? Math.min(1000, Math.max(10, Math.floor(timeoutMs / 4))) : 30000;
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, timeout,
+ * unparsable request line), answered as problem+json with a request id, and logged under it.
+ */
+function clientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
   const code: 'KILN_HEADERS_TOO_LARGE' | 'KILN_REQUEST_TIMEOUT' | 'KILN_BAD_REQUEST' =
     error.code === 'HPE_HEADER_OVERFLOW' ? 'KILN_HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'KILN_REQUEST_TIMEOUT' : 'KILN_BAD_REQUEST';
   const kilnError = new KilnError(code);
-  const body = JSON.stringify(toProblem(kilnError, 'none'));
+  const id = randomUUID();
+  this.log.info({ reqId: id, status: kilnError.status, code, reason: error.code }, 'client error');
+  const body = JSON.stringify(toProblem(kilnError, id));
   socket.end(
-    `HTTP/1.1 ${kilnError.status} ${kilnError.title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${kilnError.status} ${kilnError.title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

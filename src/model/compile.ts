@@ -9,7 +9,7 @@ import { type ModelProblem, ProblemList } from './problems.js';
  * Reserving them at load time is cheaper than a confusing 400 later.
  */
 export const RESERVED_FIELD_NAMES = ['id', 'createdAt', 'updatedAt', 'sort', 'limit', 'cursor', 'fields', 'include', 'count'];
-const RESOURCE_KEYS = ['fields', 'id', 'timestamps', 'table', 'path', 'unique', 'indexes', 'description'];
+const RESOURCE_KEYS = ['fields', 'id', 'timestamps', 'table', 'path', 'unique', 'indexes', 'description', 'renamedFrom'];
 const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const PATH_SEGMENT = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -61,6 +61,7 @@ function checkResource(model: ModelDeclaration, name: string, problems: ProblemL
     problems.add(`${path}.table`, `"${r.table}" is not a valid table name`, 'use lower-case letters, digits and _ (at most 63)');
   if (r.path !== undefined && !PATH_SEGMENT.test(r.path))
     problems.add(`${path}.path`, `"${r.path}" is not a valid URL segment`, 'use lower-case letters, digits and -');
+  checkRenamedFrom(r.renamedFrom, `${path}.renamedFrom`, Object.keys(model.resources), problems);
   for (const [fieldName, field] of Object.entries(r.fields)) checkField(model, r, name, fieldName, field, problems);
   checkFieldLists(r, path, problems);
 }
@@ -86,6 +87,7 @@ function checkField(
     return;
   }
   checkOptionNames(field, path, problems);
+  if ('renamedFrom' in field) checkRenamedFrom(field.renamedFrom, `${path}.renamedFrom`, Object.keys(resource.fields), problems);
   if (field.type === 'belongsTo' || field.type === 'hasMany' || field.type === 'manyToMany') {
     checkRelation(model, resourceName, field, path, problems);
     if (field.type === 'belongsTo' && resource.fields[`${name}Id`]) {
@@ -199,6 +201,16 @@ function checkRelation(
       );
     if (field.through !== undefined && !SQL_NAME.test(field.through))
       problems.add(`${path}.through`, `"${field.through}" is not a valid table name`, 'use lower-case letters, digits and _');
+  }
+}
+
+/** A previous name is only a migration hint; it must not be a name the model still uses. */
+function checkRenamedFrom(value: unknown, path: string, current: readonly string[], problems: ProblemList): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
+    problems.add(path, 'renamedFrom must be the previous name (letters and digits, starting with a letter)', 'e.g. renamedFrom: "title"');
+  } else if (current.includes(value)) {
+    problems.add(path, `"${value}" is still a name in this model, so it cannot be the previous name`, 'remove renamedFrom, or fix the name');
   }
 }
 

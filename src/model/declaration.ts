@@ -27,6 +27,8 @@ export interface CommonFieldOptions<T = unknown> {
   hidden?: boolean;
   description?: string;
   example?: T;
+  /** The field's previous name: a migration renames the column instead of dropping it (see docs/how-to/migrations.md). */
+  renamedFrom?: string;
 }
 
 export interface StringFieldDeclaration extends CommonFieldOptions<string> {
@@ -75,6 +77,8 @@ export interface BelongsToDeclaration {
   index?: boolean;
   readOnly?: boolean;
   description?: string;
+  /** The relation's previous name: a migration renames its key column instead of dropping it. */
+  renamedFrom?: string;
 }
 
 export interface HasManyDeclaration {
@@ -124,6 +128,8 @@ export interface ResourceDeclaration {
   unique?: string[][];
   indexes?: IndexDeclaration[];
   description?: string;
+  /** The resource's previous name: a migration renames its table instead of dropping it. */
+  renamedFrom?: string;
 }
 
 export interface ModelDeclaration {

@@ -19,7 +19,7 @@ export const SCALAR_TYPES: readonly ScalarType[] = [
 export const RELATION_TYPES = ['belongsTo', 'hasMany', 'manyToMany'] as const;
 
 /** Options each field type accepts; anything else is reported, so typos do not pass silently. */
-const COMMON = ['type', 'required', 'nullable', 'default', 'unique', 'index', 'readOnly', 'hidden', 'description', 'example'];
+const COMMON = ['type', 'required', 'nullable', 'default', 'unique', 'index', 'readOnly', 'hidden', 'description', 'example', 'renamedFrom'];
 const ALLOWED_OPTIONS: Record<string, readonly string[]> = {
   string: [...COMMON, 'minLength', 'maxLength', 'pattern', 'format'],
   text: [...COMMON, 'minLength', 'maxLength', 'pattern', 'format'],
@@ -33,7 +33,7 @@ const ALLOWED_OPTIONS: Record<string, readonly string[]> = {
   datetime: COMMON,
   json: COMMON,
   uuid: COMMON,
-  belongsTo: ['type', 'target', 'required', 'nullable', 'onDelete', 'index', 'readOnly', 'description'],
+  belongsTo: ['type', 'target', 'required', 'nullable', 'onDelete', 'index', 'readOnly', 'description', 'renamedFrom'],
   hasMany: ['type', 'target', 'inverse', 'description'],
   manyToMany: ['type', 'target', 'through', 'description'],
 };

@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 const ASSETS = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
 } as const;
 
 function page(title: string): string {
@@ -18,25 +17,47 @@ function page(title: string): string {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${safe} — API reference</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
 </head>
 <body>
   <div id="swagger-ui"></div>
   <script src="/docs/assets/swagger-ui-bundle.js"></script>
-  <script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
   <script src="/docs/assets/init.js"></script>
 </body>
 </html>`;
 }
 
 // In its own file rather than inline, so the Content-Security-Policy needs no 'unsafe-inline' script.
+// validatorUrl: null keeps the page from sending the document's URL to validator.swagger.io (the
+// page loads nothing from another host); the base layout drops the top bar that loads other documents.
 const INIT = `window.ui = SwaggerUIBundle({
   url: '/openapi.json',
   dom_id: '#swagger-ui',
   deepLinking: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-  layout: 'StandaloneLayout',
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: 'BaseLayout',
 });`;
+
+/**
+ * The page's own Content-Security-Policy: helmet's default, less `upgrade-insecure-requests`, which
+ * would send the page's asset and API requests to https:// and break /docs on a plain-HTTP host
+ * other than localhost (a container or LAN address). Styles and fonts come from this server only.
+ */
+const DOCS_CSP = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "connect-src 'self'",
+  "font-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self' 'unsafe-inline'",
+].join(';');
 
 export function registerDocs(app: FastifyInstance, title: string, document: unknown): void {
   const dir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -47,7 +68,7 @@ export function registerDocs(app: FastifyInstance, title: string, document: unkn
   const json = JSON.stringify(document);
 
   app.get('/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(json));
-  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(html));
+  app.get('/docs', async (_req, reply) => reply.header('content-security-policy', DOCS_CSP).type('text/html; charset=utf-8').send(html));
   app.get('/docs/assets/:file', async (req, reply) => {
     const file = files.get((req.params as { file: string }).file);
     if (!file) return reply.callNotFound();

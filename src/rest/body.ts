@@ -4,7 +4,7 @@ import { type FieldError, KilnError } from '../core/errors.js';
 import type { WriteInput } from '../core/operations.js';
 import type { Row } from '../core/query.js';
 import { idSchema, inputSchema } from '../core/schemas.js';
-import type { Model, Resource } from '../model/ir.js';
+import type { ColumnField, Model, Resource } from '../model/ir.js';
 
 type Variant = 'Create' | 'Update' | 'Replace';
 
@@ -21,9 +21,11 @@ export class BodyValidator {
   readonly #readOnly = new Map<string, ReadonlySet<string>>();
   readonly #linkNames = new Map<string, ReadonlySet<string>>();
   readonly #writable = new Map<string, ReadonlySet<string>>();
+  readonly #bigintRanges = new Map<string, readonly ColumnField[]>();
 
   constructor(model: Model) {
-    const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+    // multipleOfPrecision: decimal scales are checked with multipleOf, which binary floats cannot meet exactly.
+    const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, multipleOfPrecision: 9 });
     addFormats(ajv);
     for (const r of model.resources) {
       for (const variant of ['Create', 'Update', 'Replace'] as const) {
@@ -33,6 +35,10 @@ export class BodyValidator {
       const links = r.relations.filter((rel) => rel.kind === 'manyToMany').map((rel) => rel.name);
       this.#linkNames.set(r.name, new Set(links));
       this.#writable.set(r.name, new Set([...r.fields.filter((f) => !f.readOnly).map((f) => f.name), ...links]));
+      this.#bigintRanges.set(
+        r.name,
+        r.fields.filter((f) => f.type === 'bigint' && (f.min !== undefined || f.max !== undefined)),
+      );
     }
   }
 
@@ -61,6 +67,10 @@ export class BodyValidator {
         errors.push(toFieldError(e, pointer));
       }
     }
+    for (const field of this.#bigintRanges.get(resource.name) ?? []) {
+      const value = (body as Row)[field.name];
+      if (typeof value === 'string') errors.push(...bigintRange(field, value, `${pointer}/${field.name}`));
+    }
     return errors;
   }
 
@@ -74,6 +84,18 @@ export class BodyValidator {
     }
     return { values, links };
   }
+}
+
+/**
+ * min/max of a bigint given as a string of digits: JSON Schema's minimum/maximum only apply to JSON
+ * numbers (see schemas.ts), and the string form exists for values numbers cannot carry exactly.
+ */
+function bigintRange(field: ColumnField, value: string, path: string): FieldError[] {
+  if (!/^-?\d{1,19}$/.test(value)) return []; // the pattern error is already reported
+  const n = BigInt(value);
+  if (field.min !== undefined && n < BigInt(Math.ceil(field.min))) return [{ path, code: 'minimum', message: `must be >= ${field.min}` }];
+  if (field.max !== undefined && n > BigInt(Math.floor(field.max))) return [{ path, code: 'maximum', message: `must be <= ${field.max}` }];
+  return [];
 }
 
 /** bigint and decimal accept JSON numbers but are stored from their exact text. */

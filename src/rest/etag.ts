@@ -1,8 +1,14 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
+
+/** SHA-1 in base64url. `crypto.hash` (Node ≥ 20.12) digests in one call, without a Hash object. */
+const sha1: (body: string) => string =
+  typeof crypto.hash === 'function'
+    ? (body) => crypto.hash('sha1', body, 'base64url')
+    : (body) => crypto.createHash('sha1').update(body).digest('base64url');
 
 /** A strong ETag of a serialised representation: equal bytes, equal tag. */
 export function etagOf(body: string): string {
-  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+  return `"${sha1(body)}"`;
 }
 
 function tags(header: string): string[] {

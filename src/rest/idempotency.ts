@@ -18,9 +18,10 @@ export function checkIdempotencyKey(key: string | string[] | undefined): string 
   return key;
 }
 
+/** A hash of the body that ignores key order, so a client re-serialising the same body still matches. */
 export function fingerprint(body: unknown): string {
   return createHash('sha256')
-    .update(JSON.stringify(body ?? null))
+    .update(JSON.stringify(body ?? null, (_key, value: unknown) => (isPlainObject(value) ? sortKeys(value) : value)))
     .digest('base64url');
 }
 
@@ -63,4 +64,12 @@ export async function runIdempotent(
     ]);
     return { ...response, replayed: false };
   });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, value[key]]));
 }

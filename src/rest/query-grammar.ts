@@ -44,11 +44,11 @@ export class QueryGrammar {
     const sort = this.#parseSort(resource, single(raw, 'sort', errors), errors);
     const limit = this.#parseLimit(single(raw, 'limit', errors), errors);
     const count = parseBoolean('count', single(raw, 'count', errors), errors) ?? false;
+    const cursor = single(raw, 'cursor', errors);
     if (errors.length > 0) throw queryInvalid(errors);
     const query: ListQuery = { ...selection, filters, sort, limit, count };
-    const cursor = single(raw, 'cursor', errors);
     if (cursor === undefined) return query;
-    return { ...query, after: ops.decodeCursor(query, cursor) };
+    return { ...query, after: ops.decodeCursor(resource, query, cursor) };
   }
 
   parseSelection(resource: Resource, raw: RawQuery): Selection {
@@ -95,7 +95,7 @@ export class QueryGrammar {
     }
     const field = owner.fieldsByName.get(fieldName);
     if (!field || field.hidden) {
-      errors.push({ path: key, code: 'unknown', message: `unknown query parameter "${truncate(key)}": ${owner.name} has no field "${fieldName}"` });
+      errors.push({ path: key, code: 'unknown', message: `unknown query parameter "${truncate(key)}": ${owner.name} has no field "${truncate(fieldName)}"` });
       return undefined;
     }
     const operator = (op ?? 'eq') as FilterOperator;
@@ -149,7 +149,7 @@ export class QueryGrammar {
     return { value: parsed.value };
   }
 
-  #parseFields(resource: Resource, raw: string | undefined, errors: FieldError[]): string[] {
+  #parseFields(resource: Resource, raw: string | undefined, errors: FieldError[]): readonly string[] {
     const readable = readableFields(resource);
     if (raw === undefined) return readable;
     const wanted = new Set(['id']);
@@ -238,6 +238,6 @@ function parseBoolean(key: string, raw: string | undefined, errors: FieldError[]
 
 export function queryInvalid(errors: readonly FieldError[]): KilnError {
   const first = errors[0];
-  const detail = errors.length === 1 && first ? `${first.path}: ${first.message}` : `${errors.length} problems in the query string`;
+  const detail = errors.length === 1 && first ? `${truncate(first.path)}: ${first.message}` : `${errors.length} problems in the query string`;
   return new KilnError('KILN_QUERY_INVALID', { detail, errors });
 }

@@ -125,8 +125,9 @@ function preconditionFor(req: FastifyRequest, canonical: (row: Row) => string): 
   };
 }
 
+/** No body at all; a JSON `null` is a body, refused by validation as "not an object". */
 function requireBody(body: unknown): unknown {
-  if (body === undefined || body === null) throw new KilnError('KILN_BODY_MISSING', { detail: 'this request needs a JSON body' });
+  if (body === undefined) throw new KilnError('KILN_BODY_MISSING', { detail: 'this request needs a JSON body' });
   return body;
 }
 

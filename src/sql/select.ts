@@ -1,5 +1,5 @@
 import type { Filter, ListQuery } from '../core/query.js';
-import type { ManyToManyRelation, Model, Resource } from '../model/ir.js';
+import type { BelongsToRelation, ManyToManyRelation, Model, Resource } from '../model/ir.js';
 import { compileFilters, compileKeyset, compileOrderBy } from './filter.js';
 import { ident, Params, qualified, type Statement } from './fragments.js';
 
@@ -12,6 +12,40 @@ export type RowScope = (resource: Resource, alias: string, params: Params) => st
 /** Alias used for the parent key in include queries; not a valid field name, so it cannot clash. */
 export const PARENT_KEY = '__parent';
 
+/**
+ * A belongsTo relation read in the parent's own statement: LEFT JOINed on its key (an access scope
+ * goes into the ON clause, so a hidden target reads as null), its columns aliased `relation.field`.
+ */
+export interface Join {
+  readonly relation: BelongsToRelation;
+  readonly target: Resource;
+  readonly columns: readonly string[];
+}
+
+/** The alias of a joined column; a dot cannot appear in a field name, so it cannot clash. */
+export function joinedColumn(relation: string, field: string): string {
+  return `${relation}.${field}`;
+}
+
+/** The extra select list and FROM clause of `joins`, with the main table aliased `t`. */
+function compileJoins(resource: Resource, joins: readonly Join[], params: Params, scope: RowScope | undefined): { select: string; from: string } {
+  let select = '';
+  let from = '';
+  joins.forEach((join, i) => {
+    const alias = `j${i}`;
+    const key = resource.fieldsByName.get(join.relation.foreignKey);
+    if (!key) throw new Error(`relation ${resource.name}.${join.relation.name} has no key field`);
+    const on = [`${alias}."id" = ${qualified('t', key.column)}`, ...scoped(scope, join.target, alias, params)];
+    from += ` LEFT JOIN ${ident(join.target.table)} AS ${alias} ON ${on.join(' AND ')}`;
+    for (const name of join.columns) {
+      const field = join.target.fieldsByName.get(name);
+      if (!field) throw new Error(`unknown field ${join.target.name}.${name}`);
+      select += `, ${qualified(alias, field.column)} AS ${ident(joinedColumn(join.relation.name, name))}`;
+    }
+  });
+  return { select, from };
+}
+
 export function selectColumns(resource: Resource, fieldNames: readonly string[], alias: string): string {
   return fieldNames
     .map((name) => {
@@ -20,6 +54,21 @@ export function selectColumns(resource: Resource, fieldNames: readonly string[],
       return `${qualified(alias, field.column)} AS ${ident(field.name)}`;
     })
     .join(', ');
+}
+
+const mainSelectLists = new WeakMap<Resource, WeakMap<readonly string[], string>>();
+
+/**
+ * The select list of the main table (alias `t`). Column lists that are frozen (the readable fields of
+ * a resource, which most reads ask for) are compiled once and remembered.
+ */
+function mainSelectList(resource: Resource, columns: readonly string[]): string {
+  if (!Object.isFrozen(columns)) return selectColumns(resource, columns, 't');
+  let lists = mainSelectLists.get(resource);
+  if (!lists) mainSelectLists.set(resource, (lists = new WeakMap()));
+  let list = lists.get(columns);
+  if (list === undefined) lists.set(columns, (list = selectColumns(resource, columns, 't')));
+  return list;
 }
 
 function whereClause(conditions: readonly string[]): string {
@@ -32,12 +81,22 @@ function scoped(scope: RowScope | undefined, resource: Resource, alias: string, 
 }
 
 /** One page: fetches `limit + 1` rows so the caller knows whether another page follows. */
-export function compileList(model: Model, resource: Resource, query: ListQuery, columns: readonly string[], scope?: RowScope): Statement {
+export function compileList(
+  model: Model,
+  resource: Resource,
+  query: ListQuery,
+  columns: readonly string[],
+  scope?: RowScope,
+  joins: readonly Join[] = [],
+): Statement {
   const params = new Params();
   const conditions = [...scoped(scope, resource, 't', params), ...compileFilters(model, resource, query.filters, params)];
   if (query.after) conditions.push(compileKeyset(query.sort, query.after, params));
+  const joined = compileJoins(resource, joins, params, scope);
   const limit = params.add(query.limit + 1);
-  const text = `SELECT ${selectColumns(resource, columns, 't')} FROM ${ident(resource.table)} AS t${whereClause(conditions)} ORDER BY ${compileOrderBy(query.sort)} LIMIT ${limit}`;
+  const text =
+    `SELECT ${mainSelectList(resource, columns)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}` +
+    `${whereClause(conditions)} ORDER BY ${compileOrderBy(query.sort)} LIMIT ${limit}`;
   return { text, values: params.values };
 }
 
@@ -47,11 +106,19 @@ export function compileCount(model: Model, resource: Resource, filters: readonly
   return { text: `SELECT count(*)::int8 AS "total" FROM ${ident(resource.table)} AS t${whereClause(conditions)}`, values: params.values };
 }
 
-export function compileFindById(resource: Resource, columns: readonly string[], id: unknown, options: { lock?: boolean; scope?: RowScope } = {}): Statement {
+/** One record by id; with `lock`, FOR UPDATE of that record only (joined rows are not locked). */
+export function compileFindById(
+  resource: Resource,
+  columns: readonly string[],
+  id: unknown,
+  options: { lock?: boolean; scope?: RowScope; joins?: readonly Join[] } = {},
+): Statement {
   const params = new Params();
   const conditions = [`t."id" = ${params.add(id)}`, ...scoped(options.scope, resource, 't', params)];
-  const lock = options.lock ? ' FOR UPDATE' : '';
-  return { text: `SELECT ${selectColumns(resource, columns, 't')} FROM ${ident(resource.table)} AS t${whereClause(conditions)}${lock}`, values: params.values };
+  const joined = compileJoins(resource, options.joins ?? [], params, options.scope);
+  const lock = options.lock ? (joined.from ? ' FOR UPDATE OF t' : ' FOR UPDATE') : '';
+  const text = `SELECT ${mainSelectList(resource, columns)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}${whereClause(conditions)}${lock}`;
+  return { text, values: params.values };
 }
 
 /**

@@ -1,0 +1,170 @@
+/**
+ * The difference between two snapshots as ordered, reviewable steps. Statements come in phases so
+ * each one finds what it needs: drop what goes away (foreign keys first), rename, create tables,
+ * add and alter columns, then add constraints, foreign keys and join tables.
+ */
+import type { ColumnShape, TableShape } from '../sql/ddl.js';
+import { renderAddForeignKey, renderCreateTable, renderIndex } from '../sql/ddl.js';
+import { ident } from '../sql/fragments.js';
+import { diffColumns } from './diff-columns.js';
+import { diffConstraints } from './diff-constraints.js';
+import type { RenameDecisions } from './renames.js';
+import type { Snapshot } from './snapshot.js';
+
+export interface Step {
+  /** One line saying what the step does, e.g. `add field posts.slug`. */
+  readonly summary: string;
+  readonly sql: readonly string[];
+  /** Why the step can lose data or fail on existing rows; such steps need --allow-destructive. */
+  readonly destructive?: string;
+  /** Further comment lines for the reviewer. */
+  readonly notes?: readonly string[];
+}
+
+export interface Plan {
+  readonly steps: readonly Step[];
+  /** Changes Kiln cannot make at all, with what to do instead. */
+  readonly refusals: readonly string[];
+  /** Keys of the backfill expressions the plan used. */
+  readonly backfillsUsed: ReadonlySet<string>;
+}
+
+export interface DiffOptions {
+  readonly renames: RenameDecisions;
+  /** `resource.field` → SQL expression filling existing rows when a column becomes NOT NULL. */
+  readonly backfill?: ReadonlyMap<string, string>;
+  /** Planning down.sql: advice names what to do to the data, not generate flags. */
+  readonly down?: boolean;
+}
+
+export const PHASES = {
+  dropForeignKeys: 0,
+  dropConstraints: 1,
+  dropJoinTables: 2,
+  renames: 3,
+  dropColumns: 4,
+  dropTables: 5,
+  createTables: 6,
+  columns: 7,
+  addConstraints: 8,
+  addForeignKeys: 9,
+  createJoinTables: 10,
+} as const;
+
+/** A table in both snapshots, with its columns paired (a renamed column pairs with its old self). */
+export interface TablePair {
+  readonly before: TableShape;
+  readonly after: TableShape;
+  /** Resource (or join table) name for messages. */
+  readonly label: string;
+  /** Old column name → new column name, for the columns that stay. */
+  readonly columns: ReadonlyMap<string, string>;
+}
+
+export class PlanBuilder {
+  readonly #phases: Step[][] = Object.values(PHASES).map(() => []);
+  readonly refusals: string[] = [];
+  readonly backfillsUsed = new Set<string>();
+
+  constructor(readonly options: DiffOptions) {}
+
+  add(phase: number, step: Step): void {
+    this.#phases[phase]?.push(step);
+  }
+
+  plan(): Plan {
+    return { steps: this.#phases.flat(), refusals: this.refusals, backfillsUsed: this.backfillsUsed };
+  }
+}
+
+export function diffSnapshots(before: Snapshot, after: Snapshot, options: DiffOptions): Plan {
+  const out = new PlanBuilder(options);
+  const pairs = pairTables(before, after, options.renames);
+  const pairedBefore = new Set(pairs.map((p) => p.before.name));
+  const pairedAfter = new Set(pairs.map((p) => p.after.name));
+  const dropped = before.tables.filter((t) => !pairedBefore.has(t.name));
+  const created = after.tables.filter((t) => !pairedAfter.has(t.name));
+  /** Old table name → new, for references from foreign keys. */
+  const tableNames = new Map(pairs.map((p) => [p.before.name, p.after.name]));
+
+  for (const t of dropped) dropTable(out, t, new Set(dropped.map((d) => d.name)));
+  for (const pair of pairs) {
+    if (pair.before.name !== pair.after.name) {
+      out.add(PHASES.renames, {
+        summary: `rename ${pair.after.resource ? `resource ${pair.before.resource} → ${pair.after.resource}` : 'join table'}: table ${pair.before.name} → ${pair.after.name}`,
+        sql: [`ALTER TABLE ${ident(pair.before.name)} RENAME TO ${ident(pair.after.name)}`],
+      });
+    }
+    diffColumns(out, pair);
+    diffConstraints(out, pair, tableNames);
+  }
+  for (const t of created) createTable(out, t);
+  return out.plan();
+}
+
+function dropTable(out: PlanBuilder, table: TableShape, droppedNames: ReadonlySet<string>): void {
+  // A foreign key between two tables that both go would stop the first DROP TABLE.
+  for (const fk of table.foreignKeys) {
+    if (table.links || !droppedNames.has(fk.references) || fk.references === table.name) continue;
+    out.add(PHASES.dropForeignKeys, {
+      summary: `drop foreign key ${fk.name} (its table ${table.name} is dropped)`,
+      sql: [`ALTER TABLE ${ident(table.name)} DROP CONSTRAINT ${ident(fk.name)}`],
+    });
+  }
+  out.add(table.links ? PHASES.dropJoinTables : PHASES.dropTables, {
+    summary: table.resource
+      ? `drop resource ${table.resource} (table ${table.name})`
+      : `drop join table ${table.name} (manyToMany ${table.links?.join(' ↔ ')})`,
+    sql: [`DROP TABLE ${ident(table.name)}`],
+    destructive: table.resource
+      ? `drops table ${table.name} and every row in it`
+      : `drops table ${table.name} and every link between ${table.links?.join(' and ')}`,
+  });
+}
+
+function createTable(out: PlanBuilder, table: TableShape): void {
+  if (table.links) {
+    out.add(PHASES.createJoinTables, {
+      summary: `create join table ${table.name} (manyToMany ${table.links.join(' ↔ ')})`,
+      sql: [renderCreateTable(table), ...table.indexes.map((ix) => renderIndex(table.name, ix))],
+    });
+    return;
+  }
+  out.add(PHASES.createTables, { summary: `create resource ${table.resource} (table ${table.name})`, sql: [renderCreateTable({ ...table, foreignKeys: [] })] });
+  for (const ix of table.indexes) out.add(PHASES.addConstraints, { summary: `add index ${ix.name}`, sql: [renderIndex(table.name, ix)] });
+  for (const fk of table.foreignKeys) {
+    out.add(PHASES.addForeignKeys, { summary: `add foreign key ${fk.name} → ${fk.references}`, sql: [renderAddForeignKey(table.name, fk)] });
+  }
+}
+
+/** Pairs each new table with its old self: by resource name (through renames), join tables by name or by the resources they link. */
+function pairTables(before: Snapshot, after: Snapshot, renames: RenameDecisions): TablePair[] {
+  const pairs: TablePair[] = [];
+  const used = new Set<string>();
+  const oldResourceOf = (resource: string) => renames.resources.get(resource) ?? resource;
+  for (const table of after.tables) {
+    let old: TableShape | undefined;
+    if (table.resource !== undefined) {
+      const name = oldResourceOf(table.resource);
+      old = before.tables.find((t) => t.resource === name);
+    } else {
+      const links = (table.links ?? []).map(oldResourceOf).sort().join(',');
+      const sameLinks = before.tables.filter((t) => t.links && !after.tables.some((a) => a.name === t.name) && [...t.links].sort().join(',') === links);
+      old = before.tables.find((t) => t.links && t.name === table.name) ?? (sameLinks.length === 1 ? sameLinks[0] : undefined);
+    }
+    if (!old || used.has(old.name)) continue;
+    used.add(old.name);
+    pairs.push({ before: old, after: table, label: table.resource ?? table.name, columns: pairColumns(old, table, renames, oldResourceOf) });
+  }
+  return pairs;
+}
+
+function pairColumns(before: TableShape, after: TableShape, renames: RenameDecisions, oldResourceOf: (r: string) => string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const column of after.columns) {
+    const oldField = after.resource !== undefined ? (renames.fields.get(`${after.resource}.${column.field}`) ?? column.field) : oldResourceOf(column.field);
+    const old: ColumnShape | undefined = before.columns.find((c) => c.field === oldField);
+    if (old) out.set(old.name, column.name);
+  }
+  return out;
+}

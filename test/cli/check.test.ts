@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { BLOG_MODEL_PATH } from '../helpers/blog.js';
+
+async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...args: unknown[]) => out.push(args.join(' '));
+  console.error = (...args: unknown[]) => err.push(args.join(' '));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'kiln-check-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('kiln check', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('prints every resource of the blog model with its table, routes, fields and relations', async () => {
+    const { code, out, err } = await runCli(['check', '--model', BLOG_MODEL_PATH]);
+    assert.equal(code, 0);
+    assert.equal(err, '');
+    const lines = out.split('\n');
+    assert.equal(lines[0], `${BLOG_MODEL_PATH}: the model is valid (4 resources)`);
+    const posts = out.slice(out.indexOf('posts  (table posts)')).split('\n\n')[0]?.split('\n');
+    assert.deepEqual(posts, [
+      'posts  (table posts)',
+      '  routes: GET /v1/posts, POST /v1/posts, POST /v1/posts/bulk, GET|PATCH|PUT|DELETE /v1/posts/:id',
+      '  id             bigint  readOnly',
+      '  title          string  required',
+      '  body           text  default ""',
+      '  status         enum(draft|published)  default "draft"',
+      '  authorId       bigint  required',
+      '  createdAt      datetime  readOnly',
+      '  updatedAt      datetime  readOnly',
+      '  author         belongsTo → users',
+      '  comments       hasMany → comments',
+      '  tags           manyToMany → tags',
+    ]);
+    for (const name of ['users  (table users)', 'comments  (table comments)', 'tags  (table tags)']) assert.ok(lines.includes(name), name);
+    assert.ok(lines.includes('  email          string  required, unique'));
+    assert.ok(lines.includes('  passwordHash   string  required, hidden'));
+  });
+
+  test('routes follow KILN_API_PREFIX', async () => {
+    const saved = process.env.KILN_API_PREFIX;
+    process.env.KILN_API_PREFIX = '/v3';
+    try {
+      const { code, out } = await runCli(['check', '--model', BLOG_MODEL_PATH]);
+      assert.equal(code, 0);
+      assert.match(out, /\n {2}routes: GET \/v3\/tags, POST \/v3\/tags, POST \/v3\/tags\/bulk, GET\|PATCH\|PUT\|DELETE \/v3\/tags\/:id\n/);
+    } finally {
+      if (saved === undefined) delete process.env.KILN_API_PREFIX;
+      else process.env.KILN_API_PREFIX = saved;
+    }
+  });
+
+  test('a model with several problems exits 1 and lists every one with its path and a fix', async () => {
+    const path = file(
+      'bad.yaml',
+      `resources:
+  posts:
+    fields:
+      title: { type: string, maxLength: 10, default: 42 }
+      score: { type: number }
+      author: { type: belongsTo, target: people }
+      limit: { type: integer }
+      status: { type: enum, values: [draft, live], default: archived }
+      views: { type: integer, minimum: 0 }
+  Bad-Name:
+    fields: {}
+`,
+    );
+    const { code, out, err } = await runCli(['check', '--model', path]);
+    assert.equal(code, 1);
+    assert.equal(out, '');
+    const [head, ...rest] = err.split('\n');
+    assert.equal(head, `kiln check: ${path}: the model has 7 problems:`);
+    const problems: [string, string][] = [];
+    for (let i = 0; i < rest.length; i += 2) {
+      const what = /^ {2}- (\S+): (.+)$/.exec(rest[i] ?? '');
+      const fix = /^ {4}fix: (.+)$/.exec(rest[i + 1] ?? '');
+      assert.ok(what && fix, `problem line then fix line: ${rest[i]} / ${rest[i + 1]}`);
+      problems.push([what[1] as string, fix[1] as string]);
+    }
+    assert.deepEqual(
+      problems.map(([p]) => p),
+      [
+        'resources.posts.fields.title.default',
+        'resources.posts.fields.score.type',
+        'resources.posts.fields.author.target',
+        'resources.posts.fields.limit',
+        'resources.posts.fields.status.default',
+        'resources.posts.fields.views.minimum',
+        'resources.Bad-Name',
+      ],
+    );
+    assert.match(err, /title\.default: default 42 does not fit a string field: expected a string\n {4}fix: change the default or the type/);
+    assert.match(err, /score\.type: unknown type "number"\n {4}fix: use one of: string, text, integer,/);
+    assert.match(err, /author\.target: relation to a missing resource "people"\n {4}fix: use one of: posts, Bad-Name/);
+    assert.match(err, /fields\.limit: "limit" is a reserved name\n {4}fix: rename it; reserved: id, createdAt, updatedAt, sort, limit/);
+    assert.match(err, /status\.default: default "archived" does not fit a enum field: expected one of draft, live/);
+    assert.match(err, /views\.minimum: unknown option "minimum" for a integer field\n {4}fix: use one of: type, required,/);
+    assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
+  });
+
+  test('a field that repeats the key a belongsTo adds is reported', async () => {
+    const path = file(
+      'dup.yaml',
+      `resources:
+  users: { fields: { name: { type: string } } }
+  posts:
+    fields:
+      author: { type: belongsTo, target: users }
+      authorId: { type: integer }
+`,
+    );
+    const { code, err } = await runCli(['check', '--model', path]);
+    assert.equal(code, 1);
+    assert.equal(
+      err,
+      `kiln check: ${path}: the model has 1 problem:\n  - resources.posts.fields.author: the key field "authorId" this relation adds is already declared\n    fix: remove the declared "authorId" field; belongsTo adds it`,
+    );
+  });
+
+  test('an unreadable or missing file exits 1 with one clear message', async () => {
+    const duplicate = file('dupkeys.yaml', 'resources:\n  posts: { fields: { a: { type: string } } }\n  posts: { fields: {} }\n');
+    const cases: [string, RegExp][] = [
+      [join(dir, 'missing.ts'), /the model has 1 problem:\n {2}- \(file\): the file does not exist\n {4}fix: check the path$/],
+      [duplicate, /the model has 1 problem:\n {2}- \(file\): cannot be read: Map keys must be unique/],
+      [file('model.txt', 'resources: {}'), /- \(file\): unknown file type "\.txt"\n {4}fix: use \.ts, \.js, \.yaml, \.yml or \.json$/],
+      [file('empty.json', '{"resources": {}}'), /- resources: no resources are declared\n {4}fix: declare at least one resource$/],
+    ];
+    for (const [path, expected] of cases) {
+      const { code, err } = await runCli(['check', '--model', path]);
+      assert.equal(code, 1, path);
+      assert.ok(err.startsWith(`kiln check: ${path}: `), err);
+      assert.match(err, expected);
+    }
+  });
+});

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { BLOG_MODEL_PATH } from '../helpers/blog.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
+
+/** The real CLI in a child process: `openapi` writes the document straight to stdout. */
+function kiln(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', ...args],
+      { cwd: ROOT, env: { ...process.env, KILN_API_PREFIX: '', KILN_PUBLIC_URL: '', ...env }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'kiln-openapi-'));
+
+describe('kiln openapi', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('prints the OpenAPI 3.1.0 document of the model as JSON on stdout', async () => {
+    const { code, stdout, stderr } = await kiln(['openapi', '--model', BLOG_MODEL_PATH]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, '');
+    const doc = JSON.parse(stdout);
+    assert.equal(doc.openapi, '3.1.0');
+    assert.equal(doc.info.title, 'Kiln API');
+    for (const path of ['/v1/users', '/v1/posts', '/v1/posts/{id}', '/v1/posts/bulk', '/v1/comments', '/v1/tags/{id}']) assert.ok(doc.paths[path], path);
+    assert.deepEqual(
+      Object.keys(doc.paths['/v1/posts/{id}'])
+        .filter((k) => k !== 'parameters')
+        .sort(),
+      ['delete', 'get', 'patch', 'put'],
+    );
+    assert.ok(doc.components.schemas.Posts);
+    assert.ok(doc.components.schemas.PostsCreate);
+    assert.equal(stdout.endsWith('}\n'), true);
+  });
+
+  test('--config sets the prefix and public URL; the environment overrides the file', async () => {
+    const config = join(dir, 'settings.json');
+    writeFileSync(config, JSON.stringify({ apiPrefix: '/v2', publicUrl: 'https://api.example.com' }));
+    const fromFile = JSON.parse((await kiln(['openapi', '--model', BLOG_MODEL_PATH, '--config', config])).stdout);
+    assert.ok(fromFile.paths['/v2/posts']);
+    assert.equal(fromFile.paths['/v1/posts'], undefined);
+    assert.equal(fromFile.servers[0].url, 'https://api.example.com');
+    const fromEnv = JSON.parse((await kiln(['openapi', '--model', BLOG_MODEL_PATH, '--config', config], { KILN_API_PREFIX: '/v3' })).stdout);
+    assert.ok(fromEnv.paths['/v3/posts']);
+    assert.equal(fromEnv.servers[0].url, 'https://api.example.com');
+  });
+
+  test('a bad settings file or model exits 1 with one message and nothing on stdout', async () => {
+    const config = join(dir, 'bad-settings.json');
+    writeFileSync(config, JSON.stringify({ apiPrefx: '/v2', pageMaxLimit: 0 }));
+    const bad = await kiln(['openapi', '--model', BLOG_MODEL_PATH, '--config', config]);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^kiln openapi: invalid configuration:\n {2}- config file: unknown setting "apiPrefx" \(known: /);
+    assert.match(bad.stderr, /\n {2}- config file "pageMaxLimit": 0 is below the minimum 1\n/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /);
+
+    const model = join(dir, 'model.yaml');
+    writeFileSync(model, 'resources:\n  posts: { fields: { title: { type: strng } } }\n');
+    const broken = await kiln(['openapi', '--model', model]);
+    assert.equal(broken.code, 1);
+    assert.equal(broken.stdout, '');
+    assert.match(broken.stderr, /^kiln openapi: .*model\.yaml: the model has 1 problem:\n {2}- resources\.posts\.fields\.title\.type: unknown type "strng"\n/);
+  });
+});

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { BLOG_SEED_PATH, blogModel } from '../helpers/blog.js';
+import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
+
+const CHROMIUM = process.env.KILN_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // A name that is not localhost, so the browser treats the plain-HTTP origin as it would a LAN address.
+  '--host-resolver-rules=MAP kiln-docs.test 127.0.0.1',
+];
+const TIMEOUT = 30_000;
+
+/** The /docs page in a real browser: what it fetched, what it logged, and the page itself. */
+interface Visit {
+  readonly page: Page;
+  readonly requests: string[];
+  readonly consoleErrors: string[];
+}
+
+async function visit(browser: Browser, url: string): Promise<Visit> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+  const requests: string[] = [];
+  const consoleErrors: string[] = [];
+  page.on('request', (req) => requests.push(req.url()));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
+  const res = await page.goto(url, { waitUntil: 'load', timeout: TIMEOUT });
+  assert.equal(res?.status(), 200);
+  await page.waitForSelector('.opblock-tag-section', { timeout: TIMEOUT });
+  return { page, requests, consoleErrors };
+}
+
+for (const backend of BACKENDS) {
+  describe(`the /docs page in Chromium (${backend})`, () => {
+    let server: TestServer;
+    let browser: Browser;
+    let docs: Visit;
+
+    before(async () => {
+      assert.ok(
+        existsSync(CHROMIUM),
+        `Chromium is not installed at ${CHROMIUM}; install it with "apt-get install -y chromium" (.ci/run does) or set KILN_TEST_CHROMIUM`,
+      );
+      server = await startTestServer(await blogModel(), backend, {}, BLOG_SEED_PATH);
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: TIMEOUT });
+      docs = await visit(browser, `${server.url}/docs`);
+    });
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    test('Swagger UI renders the title, one section per resource and every operation', async () => {
+      const { page } = docs;
+      assert.equal(await page.title(), 'Kiln API — API reference');
+      await page.waitForSelector('.info .title', { timeout: TIMEOUT });
+      assert.match((await page.locator('.info .title').textContent()) ?? '', /^Kiln API/);
+      const tags = await page.locator('.opblock-tag-section h3').evaluateAll((els) => els.map((el) => el.getAttribute('data-tag')));
+      assert.deepEqual(tags, ['users', 'posts', 'comments', 'tags']);
+      const summaries = await page.locator('.opblock-summary-description').allInnerTexts();
+      assert.equal(summaries.length, 4 * 7);
+      for (const summary of ['List posts', 'Create a posts record', 'Create many posts records', 'Get one posts record', 'Delete a tags record']) {
+        assert.ok(summaries.includes(summary), `"${summary}" is on the page`);
+      }
+      const paths = await page.locator('.opblock-summary-path').allInnerTexts();
+      assert.ok(
+        paths.some((p) => p.replace(/\u200b/g, '') === '/v1/posts/{id}'),
+        `paths: ${paths.join(' ')}`,
+      );
+      const operations = await page.locator('.opblock').evaluateAll((els) => els.map((el) => el.id));
+      assert.ok(operations.includes('operations-posts-listPosts'), `operation ids: ${operations.join(' ')}`);
+      assert.ok(operations.includes('operations-tags-createManyTags'));
+      await page.screenshot({ path: '/tmp/docs.png', fullPage: false });
+    });
+
+    test('"Try it out" on List posts calls the API from the page and shows its answer', async () => {
+      const { page } = docs;
+      const block = page.locator('#operations-posts-listPosts');
+      await block.locator('.opblock-summary').click();
+      await block.locator('button.try-out__btn').click();
+      await block.locator('button.execute').click();
+      const status = block.locator('.live-responses-table .response .response-col_status').first();
+      await status.waitFor({ timeout: TIMEOUT });
+      assert.equal((await status.textContent())?.trim(), '200');
+      const shown = await block.locator('.live-responses-table .highlight-code').first().textContent();
+      assert.match(shown ?? '', /"title": "Notes on the Analytical Engine"/);
+      assert.ok(docs.requests.includes(`${server.url}/v1/posts?sort=-createdAt&limit=20&count=false`), `requests: ${docs.requests.join(' ')}`);
+    });
+
+    test('the page loads nothing from another host and logs no error', () => {
+      assert.ok(docs.requests.length >= 5, `requests: ${docs.requests.join(' ')}`);
+      const foreign = docs.requests.filter((url) => !url.startsWith('data:') && new URL(url).host !== new URL(server.url).host);
+      assert.deepEqual(foreign, []);
+      assert.ok(docs.requests.includes(`${server.url}/openapi.json`));
+      assert.deepEqual(docs.consoleErrors, []);
+    });
+
+    test('over plain HTTP on a host other than localhost the page loads its assets without upgrading to https', async () => {
+      const origin = `http://kiln-docs.test:${new URL(server.url).port}`;
+      const named = await visit(browser, `${origin}/docs`);
+      try {
+        assert.equal(await named.page.locator('.opblock-tag-section').count(), 4);
+        assert.deepEqual(
+          named.requests.filter((url) => !url.startsWith(`${origin}/`)),
+          [],
+        );
+        // Chrome notes that it ignores Cross-Origin-Opener-Policy on an untrustworthy origin; nothing else may be logged.
+        assert.deepEqual(
+          named.consoleErrors.filter((text) => !text.startsWith('The Cross-Origin-Opener-Policy header has been ignored')),
+          [],
+        );
+      } finally {
+        await named.page.close();
+      }
+    });
+  });
+}

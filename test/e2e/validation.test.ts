@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { compileOrThrow } from '../../src/model/load.js';
+import { expectProblem } from '../helpers/problem.js';
+import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
+
+/** One resource with a field of every type and every constraint a field can carry. */
+const model = compileOrThrow('validation', {
+  resources: {
+    things: {
+      fields: {
+        name: { type: 'string', minLength: 2, maxLength: 5 },
+        code: { type: 'string', pattern: '^[A-Z]{3}$', nullable: true },
+        email: { type: 'string', format: 'email', nullable: true },
+        site: { type: 'string', format: 'url', nullable: true },
+        ref: { type: 'string', format: 'uuid', nullable: true },
+        uid: { type: 'uuid', nullable: true },
+        qty: { type: 'integer', min: 0, max: 10, default: 0 },
+        big: { type: 'bigint', nullable: true },
+        rank: { type: 'bigint', min: 1, max: 1000, nullable: true },
+        price: { type: 'decimal', precision: 8, scale: 2, nullable: true },
+        ratio: { type: 'float', nullable: true },
+        flag: { type: 'boolean', default: false },
+        kind: { type: 'enum', values: ['a', 'b'], default: 'a' },
+        day: { type: 'date', nullable: true },
+        at: { type: 'datetime', nullable: true },
+        meta: { type: 'json', nullable: true },
+        doc: { type: 'json', default: {} },
+      },
+    },
+  },
+});
+
+type Errors = [string, string][];
+const pairs = (problem: { errors?: { path: string; code: string }[] }): Errors => (problem.errors ?? []).map((e) => [e.path, e.code]);
+
+/** Each value refused for one field, with the rule that names it. */
+const REFUSED: [field: string, value: unknown, code: string][] = [
+  ['name', 'x', 'minLength'],
+  ['name', 'toolong', 'maxLength'],
+  ['name', 12, 'type'],
+  ['name', null, 'type'],
+  ['code', 'abc', 'pattern'],
+  ['email', 'not-an-email', 'format'],
+  ['site', 'not a url', 'format'],
+  ['ref', '123', 'format'],
+  ['uid', 'zzzzzzzz-e89b-12d3-a456-426614174000', 'format'],
+  ['qty', 11, 'maximum'],
+  ['qty', -1, 'minimum'],
+  ['qty', 1.5, 'type'],
+  ['qty', '3', 'type'],
+  ['qty', null, 'type'],
+  ['big', 'x12', 'pattern'],
+  ['big', '99999999999999999999', 'pattern'],
+  ['big', 1.5, 'type'],
+  ['big', 2 ** 60, 'maximum'],
+  ['big', true, 'type'],
+  ['rank', 0, 'minimum'],
+  ['rank', '0', 'minimum'],
+  ['rank', '-9223372036854775808', 'minimum'],
+  ['rank', 1001, 'maximum'],
+  ['rank', '1001', 'maximum'],
+  ['price', 'abc', 'pattern'],
+  ['price', '1.2.3', 'pattern'],
+  ['price', '1e5', 'pattern'],
+  ['price', false, 'type'],
+  ['price', '1.234', 'pattern'],
+  ['price', '1234567.5', 'pattern'],
+  ['price', 12.345, 'multipleOf'],
+  ['price', 1000000, 'exclusiveMaximum'],
+  ['price', -1000000, 'exclusiveMinimum'],
+  ['ratio', 'x', 'type'],
+  ['flag', 'yes', 'type'],
+  ['flag', null, 'type'],
+  ['kind', 'c', 'enum'],
+  ['day', '2020-13-01', 'format'],
+  ['day', '2024-02-30', 'format'],
+  ['day', '2024-01-01T00:00:00Z', 'format'],
+  ['at', 'yesterday', 'format'],
+  ['at', '2024-01-02', 'format'],
+  ['doc', null, 'type'],
+];
+
+for (const backend of BACKENDS) {
+  describe(`body validation (${backend})`, () => {
+    let server: TestServer;
+    let id: number;
+    const count = async () => (await (await server.fetch('/v1/things?count=true')).json()).page.total as number;
+
+    before(async () => {
+      server = await startTestServer(model, backend);
+      const res = await server.fetch('/v1/things', { method: 'POST', json: { name: 'first' } });
+      assert.equal(res.status, 201);
+      id = (await res.json()).data.id;
+    });
+    after(() => server.close());
+
+    test('a valid value of every type is stored and returned in its canonical form', async () => {
+      const res = await server.fetch('/v1/things', {
+        method: 'POST',
+        json: {
+          name: 'ok',
+          code: 'ABC',
+          email: 'ada@example.com',
+          site: 'https://example.com/a?b=1',
+          ref: '123e4567-e89b-12d3-a456-426614174000',
+          uid: '123E4567-E89B-12D3-A456-426614174000',
+          qty: 10,
+          big: '9223372036854775807',
+          rank: '1000',
+          price: '-12.5',
+          ratio: 0.25,
+          flag: true,
+          kind: 'b',
+          day: '2024-02-29',
+          at: '2024-01-02T03:04:05+02:00',
+          meta: { list: [1, 'two', null], nested: { ok: true } },
+          doc: [],
+        },
+      });
+      assert.equal(res.status, 201);
+      const { data } = await res.json();
+      const { id: _id, createdAt, updatedAt, ...rest } = data;
+      assert.match(createdAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      assert.equal(updatedAt, createdAt);
+      assert.deepEqual(rest, {
+        name: 'ok',
+        code: 'ABC',
+        email: 'ada@example.com',
+        site: 'https://example.com/a?b=1',
+        ref: '123e4567-e89b-12d3-a456-426614174000',
+        uid: '123e4567-e89b-12d3-a456-426614174000',
+        qty: 10,
+        big: '9223372036854775807',
+        rank: '1000',
+        price: '-12.50',
+        ratio: 0.25,
+        flag: true,
+        kind: 'b',
+        day: '2024-02-29',
+        at: '2024-01-02T01:04:05.000Z',
+        meta: { list: [1, 'two', null], nested: { ok: true } },
+        doc: [],
+      });
+    });
+
+    test('each constraint is refused with the JSON pointer of the field and the rule it broke', async () => {
+      for (const [field, value, code] of REFUSED) {
+        const res = await server.fetch('/v1/things', { method: 'POST', json: { name: 'ok', [field]: value } });
+        const problem = await expectProblem(res, 400, 'KILN_VALIDATION_FAILED');
+        assert.deepEqual(pairs(problem), [[`/${field}`, code]], `${field} = ${JSON.stringify(value)}`);
+        assert.equal(problem.detail, `/${field}: ${problem.errors?.[0]?.message}`);
+      }
+    });
+
+    test('the same rules apply to PATCH and PUT', async () => {
+      const patch = await server.fetch(`/v1/things/${id}`, { method: 'PATCH', json: { qty: 99, day: 'monday' } });
+      assert.deepEqual(pairs(await expectProblem(patch, 400, 'KILN_VALIDATION_FAILED')), [
+        ['/qty', 'maximum'],
+        ['/day', 'format'],
+      ]);
+      const put = await server.fetch(`/v1/things/${id}`, { method: 'PUT', json: { name: 'x', kind: 'z' } });
+      assert.deepEqual(pairs(await expectProblem(put, 400, 'KILN_VALIDATION_FAILED')), [
+        ['/name', 'minLength'],
+        ['/kind', 'enum'],
+      ]);
+    });
+
+    test('bigint and decimal accept a string or a JSON number and return the exact text', async () => {
+      const cases: [unknown, unknown, string, string][] = [
+        [42, 12.5, '42', '12.50'],
+        ['-9223372036854775808', '0.01', '-9223372036854775808', '0.01'],
+        [Number.MAX_SAFE_INTEGER, -3, String(Number.MAX_SAFE_INTEGER), '-3.00'],
+        [1, 999999.99, '1', '999999.99'],
+        [1, '-999999.99', '1', '-999999.99'],
+        [1, 0.29, '1', '0.29'],
+      ];
+      for (const [big, price, bigOut, priceOut] of cases) {
+        const res = await server.fetch('/v1/things', { method: 'POST', json: { name: 'num', big, price } });
+        assert.equal(res.status, 201, JSON.stringify({ big, price }));
+        const { data } = await res.json();
+        assert.deepEqual([data.big, data.price], [bigOut, priceOut]);
+      }
+    });
+
+    test('json accepts any JSON value; nullable fields accept null and others refuse it', async () => {
+      for (const meta of [[1, [2]], 'text', 0, false, null, { a: { b: [] } }]) {
+        const res = await server.fetch('/v1/things', { method: 'POST', json: { name: 'js', meta, doc: meta ?? 1 } });
+        assert.equal(res.status, 201, JSON.stringify(meta));
+        const { data } = await res.json();
+        assert.deepEqual([data.meta, data.doc], [meta, meta ?? 1]);
+      }
+      const nulls = { name: 'nul', code: null, email: null, site: null, ref: null, uid: null, big: null, price: null, ratio: null, day: null, at: null };
+      const res = await server.fetch('/v1/things', { method: 'POST', json: nulls });
+      assert.equal(res.status, 201);
+      const { data } = await res.json();
+      for (const key of Object.keys(nulls).slice(1)) assert.equal(data[key], null, key);
+    });
+
+    test('missing required fields are named, on create and on replace', async () => {
+      const create = await server.fetch('/v1/things', { method: 'POST', json: { qty: 1 } });
+      const problem = await expectProblem(create, 400, 'KILN_VALIDATION_FAILED');
+      assert.deepEqual(problem.errors, [{ path: '/name', code: 'required', message: '"name" is required' }]);
+      const replace = await server.fetch(`/v1/things/${id}`, { method: 'PUT', json: { qty: 1 } });
+      assert.deepEqual(pairs(await expectProblem(replace, 400, 'KILN_VALIDATION_FAILED')), [['/name', 'required']]);
+    });
+
+    test('unknown properties and writes to read-only fields are refused on every write', async () => {
+      const body = { name: 'ok', id: 7, createdAt: '2020-01-01T00:00:00Z', updatedAt: '2020-01-01T00:00:00Z', colour: 'red' };
+      const expected: Errors = [
+        ['/id', 'readOnly'],
+        ['/createdAt', 'readOnly'],
+        ['/updatedAt', 'readOnly'],
+        ['/colour', 'unknown'],
+      ];
+      const create = await expectProblem(await server.fetch('/v1/things', { method: 'POST', json: body }), 400, 'KILN_VALIDATION_FAILED');
+      assert.deepEqual(pairs(create), expected);
+      assert.deepEqual(create.errors?.[3], { path: '/colour', code: 'unknown', message: '"colour" is not a field of things' });
+      assert.deepEqual(create.errors?.[0], { path: '/id', code: 'readOnly', message: '"id" is set by the server and cannot be written' });
+      for (const method of ['PATCH', 'PUT']) {
+        const res = await server.fetch(`/v1/things/${id}`, { method, json: body });
+        assert.deepEqual(pairs(await expectProblem(res, 400, 'KILN_VALIDATION_FAILED')), expected, method);
+      }
+    });
+
+    test('PATCH with no field is refused as empty', async () => {
+      const problem = await expectProblem(await server.fetch(`/v1/things/${id}`, { method: 'PATCH', json: {} }), 400, 'KILN_VALIDATION_FAILED');
+      assert.deepEqual(problem.errors, [{ path: '/', code: 'empty', message: 'send at least one field to change' }]);
+      assert.equal(problem.detail, '/: send at least one field to change');
+    });
+
+    test('a body that is not a JSON object is refused at "/"', async () => {
+      for (const body of [[{ name: 'ok' }], 'ok', 42, true, null]) {
+        for (const [method, path] of [
+          ['POST', '/v1/things'],
+          ['PATCH', `/v1/things/${id}`],
+          ['PUT', `/v1/things/${id}`],
+        ] as const) {
+          const res = await server.fetch(path, { method, json: body });
+          const problem = await expectProblem(res, 400, 'KILN_VALIDATION_FAILED');
+          assert.deepEqual(problem.errors, [{ path: '/', code: 'type', message: 'the body must be a JSON object' }], `${method} ${JSON.stringify(body)}`);
+        }
+      }
+      const bulk = await server.fetch('/v1/things/bulk', { method: 'POST', json: null });
+      assert.deepEqual(pairs(await expectProblem(bulk, 400, 'KILN_VALIDATION_FAILED')), [['/', 'type']]);
+    });
+
+    test('every problem is listed at once, and nothing is written', async () => {
+      const before = await count();
+      const res = await server.fetch('/v1/things', {
+        method: 'POST',
+        json: { name: 'x', nope: 1, code: 'abc', email: 'no', qty: 11, big: 'x', price: true, flag: 'y', kind: 'c', day: 'd', at: 'a' },
+      });
+      const problem = await expectProblem(res, 400, 'KILN_VALIDATION_FAILED');
+      assert.equal(problem.detail, '11 problems in the request body');
+      assert.deepEqual(pairs(problem), [
+        ['/nope', 'unknown'],
+        ['/name', 'minLength'],
+        ['/code', 'pattern'],
+        ['/email', 'format'],
+        ['/qty', 'maximum'],
+        ['/big', 'pattern'],
+        ['/price', 'type'],
+        ['/flag', 'type'],
+        ['/kind', 'enum'],
+        ['/day', 'format'],
+        ['/at', 'format'],
+      ]);
+      assert.equal(await count(), before, 'nothing was created');
+      const stored = (await (await server.fetch(`/v1/things/${id}`)).json()).data;
+      const patch = await server.fetch(`/v1/things/${id}`, { method: 'PATCH', json: { name: 'new', qty: -5 } });
+      assert.deepEqual(pairs(await expectProblem(patch, 400, 'KILN_VALIDATION_FAILED')), [['/qty', 'minimum']]);
+      assert.deepEqual((await (await server.fetch(`/v1/things/${id}`)).json()).data, stored, 'the valid field was not written either');
+    });
+  });
+}
