@@ -97,31 +97,35 @@ const NOTHING_TO_INCLUDE: PlannedIncludes = { joined: [], rest: NO_INCLUDES };
 /**
  * Moves the joined columns of each row into the related record (null when the key is null or the
  * record is out of scope). Rows pointing at the same record share one object, as loaded includes do.
+ * Each row is rebuilt with its own `columns` (deleting properties would make every row slow to read).
  * Returns, per join, the distinct records, for the includes below them.
  */
-export function attachJoined(shaper: RowShaper, rows: Row[], joined: readonly JoinedInclude[]): Row[][] {
-  return joined.map((join) => {
-    const { aliases, columns } = join;
-    const name = join.relation.name;
-    const idAlias = aliases[columns.indexOf('id')] as string;
-    const byId = new Map<unknown, Row>();
-    for (const row of rows) {
-      const id = row[idAlias];
-      let child: Row | null = null;
+export function attachJoined(shaper: RowShaper, rows: Row[], columns: readonly string[], joined: readonly JoinedInclude[]): Row[][] {
+  if (joined.length === 0) return [];
+  const records = joined.map(() => new Map<unknown, Row>());
+  const idAliases = joined.map((join) => join.aliases[join.columns.indexOf('id')] as string);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Row;
+    const out: Row = {};
+    for (const column of columns) out[column] = row[column];
+    for (let j = 0; j < joined.length; j++) {
+      const join = joined[j] as JoinedInclude;
+      const byId = records[j] as Map<unknown, Row>;
+      const id = row[idAliases[j] as string];
+      let record: Row | null = null;
       if (id !== null && id !== undefined) {
-        child = byId.get(id) ?? null;
-        if (!child) {
-          child = {};
-          for (let i = 0; i < columns.length; i++) child[columns[i] as string] = row[aliases[i] as string];
-          byId.set(id, child);
+        record = byId.get(id) ?? null;
+        if (!record) {
+          record = {};
+          for (let i = 0; i < join.columns.length; i++) record[join.columns[i] as string] = row[join.aliases[i] as string];
+          byId.set(id, record);
         }
       }
-      // Last added, first deleted: the row keeps its fast shape.
-      for (let i = aliases.length - 1; i >= 0; i--) delete row[aliases[i] as string];
-      row[name] = child;
+      out[join.relation.name] = record;
     }
-    return shaper.shape(join.target, [...byId.values()]);
-  });
+    rows[r] = out;
+  }
+  return joined.map((join, j) => shaper.shape(join.target, [...(records[j] as Map<unknown, Row>).values()]));
 }
 
 async function fetch(q: Queryable, shaper: RowShaper, target: Resource, statement: { text: string; values: unknown[] }): Promise<Row[]> {

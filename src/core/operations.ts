@@ -195,8 +195,15 @@ export class Operations {
     }
   }
 
-  async #include(q: Queryable, resource: Resource, rows: Row[], includes: PlannedIncludes, options: OperationOptions): Promise<void> {
-    const joinedRecords = attachJoined(this.#shaper, rows, includes.joined);
+  async #include(
+    q: Queryable,
+    resource: Resource,
+    rows: Row[],
+    columns: readonly string[],
+    includes: PlannedIncludes,
+    options: OperationOptions,
+  ): Promise<void> {
+    const joinedRecords = attachJoined(this.#shaper, rows, columns, includes.joined);
     const includeOptions = { perParent: this.#config.maxIncludePerParent, scope: options.scope };
     try {
       for (const [i, join] of includes.joined.entries()) {
@@ -218,7 +225,7 @@ export class Operations {
     includes: PlannedIncludes,
     options: OperationOptions,
   ): Promise<void> {
-    if (includes.joined.length > 0 || includes.rest.size > 0) await this.#include(q, resource, rows, includes, options);
+    if (includes.joined.length > 0 || includes.rest.size > 0) await this.#include(q, resource, rows, columns, includes, options);
     // fetchColumns hands back the selection's own list when it added nothing; otherwise drop what it added.
     if (columns !== selection.fields) keepOnly(rows, new Set([...selection.fields, ...selection.include.keys()]));
   }
@@ -229,16 +236,16 @@ export class Operations {
  * cursors. When nothing is missing (the usual case) it is the selection's own list, unchanged.
  */
 function fetchColumns(resource: Resource, selection: Selection, sortFields: readonly string[]): readonly string[] {
-  let missing: string[] | undefined;
+  const missing: string[] = [];
   const need = (name: string) => {
-    if (!selection.fields.includes(name)) (missing ??= []).push(name);
+    if (!selection.fields.includes(name)) missing.push(name);
   };
   for (const name of selection.include.keys()) {
     const relation = resource.relationsByName.get(name);
     if (relation?.kind === 'belongsTo') need(relation.foreignKey);
   }
   for (const name of sortFields) need(name);
-  if (!missing) return selection.fields;
+  if (missing.length === 0) return selection.fields;
   const needed = new Set([...selection.fields, ...missing]);
   return resource.fields.filter((f) => needed.has(f.name)).map((f) => f.name);
 }

@@ -12,6 +12,8 @@ interface HeaderSink {
  * each request (parsing the Content-Security-Policy again every time), about 20 µs per request;
  * with no per-request options or nonces the headers never change, so they are computed once here,
  * by helmet itself, and replayed. The helmet used is the one @fastify/helmet depends on.
+ * They go into Fastify's header object rather than `res.setHeader`: Node then validates them once,
+ * when the head is written, instead of storing each one through setHeader on every request.
  */
 export function installSecurityHeaders(app: FastifyInstance): void {
   const fromPlugin = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'));
@@ -21,10 +23,10 @@ export function installSecurityHeaders(app: FastifyInstance): void {
   helmet()({}, { setHeader: (name, value) => set.push([name, value]), removeHeader: (name) => removed.push(name) }, (error) => {
     if (error) throw error;
   });
+  const headers = Object.fromEntries(set.map(([name, value]) => [name.toLowerCase(), value]));
   app.addHook('onRequest', (_req, reply, done) => {
-    const res = reply.raw;
-    for (const name of removed) res.removeHeader(name);
-    for (const [name, value] of set) res.setHeader(name, value);
+    reply.headers(headers);
+    for (const name of removed) reply.raw.removeHeader(name);
     done();
   });
 }

@@ -83,14 +83,14 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     maxAge: 600,
   });
 
-  app.addHook('onRequest', async (_req, reply) => {
+  const apiBase = `${settings.apiPrefix}/`;
+  // Callback style, like every hook on the request path: an async hook costs a promise and a tick.
+  app.addHook('onRequest', (req, reply, done) => {
     if (closing) {
       reply.header('connection', 'close');
-      return sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down; retry' }));
+      sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down; retry' }));
+      return;
     }
-  });
-  const apiBase = `${settings.apiPrefix}/`;
-  app.addHook('onRequest', (req, reply, done) => {
     if (req.url.startsWith(apiBase) && !acceptsJson(req.headers.accept)) {
       sendProblem(reply, new KilnError('KILN_NOT_ACCEPTABLE', { detail: 'this API answers only application/json; send Accept: application/json' }));
       return;

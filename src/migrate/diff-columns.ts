@@ -2,7 +2,7 @@
 import { type ColumnShape, renderColumn } from '../sql/ddl.js';
 import { ident } from '../sql/fragments.js';
 import { castPlan } from './cast.js';
-import { PHASES, type PlanBuilder, type TablePair } from './diff.js';
+import { PHASES, type PlanBuilder, type TablePair } from './plan.js';
 
 export function diffColumns(out: PlanBuilder, pair: TablePair): void {
   const { before, after, label } = pair;
@@ -62,7 +62,9 @@ function addColumn(out: PlanBuilder, pair: TablePair, column: ColumnShape): void
     return;
   }
   const needsValue = !column.nullable && column.default === undefined && !column.identity;
-  const advice = out.options.down ? 'edit this step to add the column without NOT NULL, fill it with an UPDATE, then SET NOT NULL' : `give the field a default or pass --backfill ${where}=<SQL expression>`;
+  const advice = out.options.down
+    ? 'edit this step to add the column without NOT NULL, fill it with an UPDATE, then SET NOT NULL'
+    : `give the field a default or pass --backfill ${where}=<SQL expression>`;
   out.add(PHASES.columns, {
     summary: `add field ${where}`,
     sql: [`ALTER TABLE ${table} ADD COLUMN ${renderColumn(column)}`],

@@ -5,7 +5,7 @@
  */
 import { type CheckShape, type ForeignKeyShape, type KeyShape, literal, renderAddForeignKey, renderCheck, renderIndex, renderUnique } from '../sql/ddl.js';
 import { ident } from '../sql/fragments.js';
-import { PHASES, type PlanBuilder, type TablePair } from './diff.js';
+import { PHASES, type PlanBuilder, type TablePair } from './plan.js';
 
 interface Matched<T> {
   readonly renamed: (readonly [T, T])[];

@@ -4,9 +4,10 @@
  * connects to a database, so the same model always yields the same SQL.
  */
 import type { Model } from '../model/ir.js';
-import { diffSnapshots, type Plan, type Step } from './diff.js';
+import { diffSnapshots } from './diff.js';
 import { MigrateError } from './errors.js';
 import { lastSnapshot, listMigrations, migrationName, slugify, writeMigration } from './files.js';
+import type { Plan, Step } from './plan.js';
 import { type Asker, type RenameDecisions, renameHints, resolveRenames } from './renames.js';
 import { renderDown, renderUp } from './render.js';
 import { EMPTY_SNAPSHOT, sameSnapshot, serializeSnapshot, snapshotOf } from './snapshot.js';

@@ -148,10 +148,11 @@ export async function resolveRenames(before: Snapshot, after: Snapshot, input: R
     const gone = [...oldFields.keys()].filter((f) => !newFields.has(f));
     const fresh = [...newFields.keys()].filter((f) => !oldFields.has(f));
     // A relation key renamed to a plain field (or back) is not a rename anyone means.
-    const isKey = (t: TableShape, field: string | undefined) => t.foreignKeys.some((fk) => fk.column === (field && dataFields(t).get(field)));
+    const oldKeys = new Set(old.foreignKeys.map((fk) => fk.column));
+    const newKeys = new Set(table.foreignKeys.map((fk) => fk.column));
     const fieldPairs = fresh.flatMap((to) =>
       gone
-        .filter((from) => isKey(old, from) === isKey(table, to))
+        .filter((from) => oldKeys.has(oldFields.get(from) ?? '') === newKeys.has(newFields.get(to) ?? ''))
         .map((from) => {
           const p: Pair = { kind: 'field', scope: name, from, to };
           return spell(p, flagFor({ ...p, scope: oldName ?? name }), ...relationSpellings(p));

@@ -1,5 +1,5 @@
 /** Writes a plan as the plain SQL a person reviews: a header listing the changes, then each step. */
-import type { Plan, Step } from './diff.js';
+import type { Plan, Step } from './plan.js';
 
 /** First line of a down.sql that cannot undo its migration; `kiln migrate down` refuses it. */
 export const IRREVERSIBLE_MARK = '-- kiln:irreversible';

@@ -2,9 +2,7 @@ import crypto from 'node:crypto';
 
 /** SHA-1 in base64url. `crypto.hash` (Node ≥ 20.12) digests in one call, without a Hash object. */
 const sha1: (body: string) => string =
-  typeof crypto.hash === 'function'
-    ? (body) => crypto.hash('sha1', body, 'base64url')
-    : (body) => crypto.createHash('sha1').update(body).digest('base64url');
+  typeof crypto.hash === 'function' ? (body) => crypto.hash('sha1', body, 'base64url') : (body) => crypto.createHash('sha1').update(body).digest('base64url');
 
 /** A strong ETag of a serialised representation: equal bytes, equal tag. */
 export function etagOf(body: string): string {

@@ -65,9 +65,15 @@ const mainSelectLists = new WeakMap<Resource, WeakMap<readonly string[], string>
 function mainSelectList(resource: Resource, columns: readonly string[]): string {
   if (!Object.isFrozen(columns)) return selectColumns(resource, columns, 't');
   let lists = mainSelectLists.get(resource);
-  if (!lists) mainSelectLists.set(resource, (lists = new WeakMap()));
+  if (!lists) {
+    lists = new WeakMap();
+    mainSelectLists.set(resource, lists);
+  }
   let list = lists.get(columns);
-  if (list === undefined) lists.set(columns, (list = selectColumns(resource, columns, 't')));
+  if (list === undefined) {
+    list = selectColumns(resource, columns, 't');
+    lists.set(columns, list);
+  }
   return list;
 }
 

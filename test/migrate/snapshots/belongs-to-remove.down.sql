@@ -6,7 +6,7 @@
 --   add index books_author_id_idx (author_id)
 --   add foreign key books_author_id_fkey → authors (on delete restrict)
 
--- DESTRUCTIVE: fails if books has rows: books.authorId is NOT NULL without a default; fill it in an UPDATE before SET NOT NULL
+-- DESTRUCTIVE: fails if books has rows: books.authorId is NOT NULL without a default; edit this step to add the column without NOT NULL, fill it with an UPDATE, then SET NOT NULL
 -- add field books.authorId
 ALTER TABLE "books" ADD COLUMN "author_id" bigint NOT NULL;
 

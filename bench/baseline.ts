@@ -1,0 +1,168 @@
+/**
+ * The hand-written server Kiln is measured against: what a good engineer writes for the same two
+ * reads with Fastify 5 and `pg`. A pool, named parameterised statements, querystring validation, and
+ * response schemas so fast-json-stringify writes the JSON. It answers with the same JSON bytes as
+ * Kiln (same keys, same order, same signed cursor), so the two do the same work for the client.
+ * It has no request log, ETag, security headers or request id: everything Kiln adds is overhead
+ * the comparison counts against Kiln.
+ *
+ * Run alone: DATABASE_URL=… KILN_DB_SCHEMA=… node --import tsx bench/baseline.ts
+ */
+import { createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pg from 'pg';
+
+export interface BaselineOptions {
+  readonly databaseUrl: string;
+  readonly schema: string;
+  readonly poolMax: number;
+  /** Signs `nextCursor` the way Kiln does, so both answer with equal bytes. */
+  readonly cursorSecret: string;
+}
+
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const id = { type: 'integer' } as const;
+const user = {
+  type: 'object',
+  properties: { id, email: { type: 'string' }, name: { type: 'string' }, createdAt: timestamp, updatedAt: timestamp },
+} as const;
+const post = {
+  type: 'object',
+  properties: {
+    id,
+    title: { type: 'string' },
+    body: { type: 'string' },
+    status: { type: 'string' },
+    authorId: id,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    author: user,
+  },
+} as const;
+const page = {
+  type: 'object',
+  properties: { limit: { type: 'integer' }, hasMore: { type: 'boolean' }, nextCursor: { type: ['string', 'null'] } },
+} as const;
+
+const POST_COLUMNS = 'p.id, p.title, p.body, p.status, p.author_id AS "authorId", p.created_at AS "createdAt", p.updated_at AS "updatedAt"';
+const AUTHOR_COLUMNS = 'u.email AS "u_email", u.name AS "u_name", u.created_at AS "u_createdAt", u.updated_at AS "u_updatedAt"';
+
+/** bigint ids as numbers (they stay below 2^53). */
+const types = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)),
+};
+
+interface PostRow {
+  id: number;
+  title: string;
+  body: string;
+  status: string;
+  authorId: number;
+  createdAt: Date;
+  updatedAt: Date;
+  author?: unknown;
+}
+type JoinedRow = PostRow & { u_email: string; u_name: string; u_createdAt: Date; u_updatedAt: Date };
+
+export async function buildBaseline(options: BaselineOptions): Promise<{ app: FastifyInstance; pool: pg.Pool }> {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolMax, options: `-c search_path=${options.schema}`, types });
+  const app = Fastify();
+  const sign = (payload: string) => createHmac('sha256', options.cursorSecret).update(payload).digest('base64url').slice(0, 22);
+
+  app.get<{ Params: { id: number } }>(
+    '/v1/posts/:id',
+    {
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        response: { 200: { type: 'object', properties: { data: post } } },
+      },
+    },
+    async (req, reply) => {
+      const { rows } = await pool.query<PostRow>({ name: 'post-by-id', text: `SELECT ${POST_COLUMNS} FROM posts p WHERE p.id = $1`, values: [req.params.id] });
+      if (rows.length === 0) return reply.code(404).send({ message: 'not found' });
+      return { data: rows[0] };
+    },
+  );
+
+  app.get<{ Querystring: { authorId: number; limit: number; include?: 'author' } }>(
+    '/v1/posts',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            authorId: { type: 'integer', minimum: 1 },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            include: { enum: ['author'] },
+          },
+          required: ['authorId'],
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'object', properties: { data: { type: 'array', items: post }, page } } },
+      },
+    },
+    async (req) => {
+      const { authorId, limit, include } = req.query;
+      const { rows } = include
+        ? await pool.query<JoinedRow>({
+            name: 'posts-of-author-with-author',
+            text: `SELECT ${POST_COLUMNS}, ${AUTHOR_COLUMNS} FROM posts p JOIN users u ON u.id = p.author_id WHERE p.author_id = $1 ORDER BY p.id LIMIT $2`,
+            values: [authorId, limit + 1],
+          })
+        : await pool.query<JoinedRow>({
+            name: 'posts-of-author',
+            text: `SELECT ${POST_COLUMNS} FROM posts p WHERE p.author_id = $1 ORDER BY p.id LIMIT $2`,
+            values: [authorId, limit + 1],
+          });
+      const hasMore = rows.length > limit;
+      if (hasMore) rows.pop();
+      const data: PostRow[] = include ? rows.map(withAuthor) : rows;
+      const last = data[data.length - 1];
+      let nextCursor: string | null = null;
+      if (hasMore && last) {
+        const payload = Buffer.from(JSON.stringify({ s: 'posts:id', v: [last.id] })).toString('base64url');
+        nextCursor = `${payload}.${sign(payload)}`;
+      }
+      return { data, page: { limit, hasMore, nextCursor } };
+    },
+  );
+  return { app, pool };
+}
+
+function withAuthor(row: JoinedRow): PostRow {
+  return {
+    id: row.id,
+    title: row.title,
+    body: row.body,
+    status: row.status,
+    authorId: row.authorId,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    author: { id: row.authorId, email: row.u_email, name: row.u_name, createdAt: row.u_createdAt, updatedAt: row.u_updatedAt },
+  };
+}
+
+/** As a child process of bench/run.ts: listen on 127.0.0.1, report the URL, stop on SIGTERM. */
+async function main(): Promise<void> {
+  const env = process.env;
+  const { app, pool } = await buildBaseline({
+    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    schema: env.KILN_DB_SCHEMA ?? 'public',
+    poolMax: Number(env.KILN_DB_POOL_MAX ?? 10),
+    cursorSecret: env.KILN_CURSOR_SECRET ?? 'baseline',
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: Number(env.PORT ?? 0) });
+  if (process.send) process.send({ url });
+  else console.log(`baseline listening on ${url}`);
+  const stop = async () => {
+    await app.close();
+    await pool.end();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  process.once('disconnect', stop);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
