@@ -5,9 +5,9 @@ import { type SeedData, seedIfEmpty } from './core/seed.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
 import { buildApp, type KilnApp } from './http/server.js';
+import { ensureSchema } from './migrate/ensure-schema.js';
 import { type MigratedSchemaOptions, prepareMigratedSchema } from './migrate/serving.js';
 import type { Model } from './model/ir.js';
-import { ensureSchema } from './sql/ensure-schema.js';
 
 /**
  * How the database schema is brought in line with the model on start: `ensure` creates missing

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/settings.js';
+import { SchemaMismatchError } from '../migrate/ensure-schema.js';
 import { MigrateError } from '../migrate/errors.js';
 import { SnapshotError } from '../migrate/snapshot.js';
 import { ModelError } from '../model/load.js';
-import { SchemaMismatchError } from '../sql/ensure-schema.js';
 import { runCheck } from './check.js';
 import { runMigrate } from './migrate.js';
 import { runOpenapi } from './openapi.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { DataSyntaxError, type DuplicateKey, parseJsonData, parseYamlData } from './parse-data.js';
 
 const TS_EXTENSIONS = ['.ts', '.mts', '.cts'];
 const JS_EXTENSIONS = ['.js', '.mjs'];
@@ -11,6 +11,8 @@ export class FileReadError extends Error {
     readonly file: string,
     message: string,
     readonly hint: string,
+    /** Keys written twice in a YAML or JSON file, each with the path of its entry. */
+    readonly duplicates: readonly DuplicateKey[] = [],
   ) {
     super(message);
     this.name = 'FileReadError';
@@ -25,8 +27,8 @@ export async function readDeclarationFile(file: string): Promise<unknown> {
   if (!existsSync(file)) throw new FileReadError(file, 'the file does not exist', 'check the path');
   const ext = extname(file);
   try {
-    if (ext === '.yaml' || ext === '.yml') return parseYaml(readFileSync(file, 'utf8'));
-    if (ext === '.json') return JSON.parse(readFileSync(file, 'utf8'));
+    if (ext === '.yaml' || ext === '.yml') return parseYamlData(readFileSync(file, 'utf8'));
+    if (ext === '.json') return parseJsonData(readFileSync(file, 'utf8'));
     if (TS_EXTENSIONS.includes(ext) || JS_EXTENSIONS.includes(ext)) {
       // A fresh query string bypasses the module cache, so `kiln dev` sees edits.
       const url = `${pathToFileURL(file).href}?t=${Date.now()}`;
@@ -34,6 +36,9 @@ export async function readDeclarationFile(file: string): Promise<unknown> {
       return (mod as { default?: unknown }).default;
     }
   } catch (error) {
+    if (error instanceof DataSyntaxError && error.duplicates.length > 0) {
+      throw new FileReadError(file, error.message, 'keep one entry of each name: the later one would silently replace the earlier', error.duplicates);
+    }
     throw new FileReadError(file, `cannot be read: ${(error as Error).message.split('\n')[0]}`, 'fix the syntax error');
   }
   throw new FileReadError(file, `unknown file type "${ext}"`, 'use .ts, .js, .yaml, .yml or .json');

@@ -17,14 +17,21 @@ export class ModelError extends Error {
 /** Reads a model file (TypeScript, JavaScript, YAML or JSON) and compiles it, or throws ModelError listing every problem. */
 export async function loadModel(path: string): Promise<Model> {
   const file = resolve(path);
-  let declaration: unknown;
+  return compileOrThrow(file, await readModelDeclaration(file));
+}
+
+/** The declaration a model file holds, as written; a file that cannot be read is a ModelError too. */
+export async function readModelDeclaration(file: string): Promise<unknown> {
   try {
-    declaration = await readDeclarationFile(file);
+    return await readDeclarationFile(file);
   } catch (error) {
-    if (error instanceof FileReadError) throw new ModelError(file, [{ path: '(file)', message: error.message, hint: error.hint }]);
-    throw error;
+    if (!(error instanceof FileReadError)) throw error;
+    const problems =
+      error.duplicates.length > 0
+        ? error.duplicates.map((d) => ({ path: d.path, message: `written twice (again on line ${d.line})`, hint: error.hint }))
+        : [{ path: '(file)', message: error.message, hint: error.hint }];
+    throw new ModelError(file, problems);
   }
-  return compileOrThrow(file, declaration);
 }
 
 export function compileOrThrow(source: string, declaration: unknown): Model {

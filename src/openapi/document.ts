@@ -9,6 +9,7 @@ import type { Model, Resource } from '../model/ir.js';
 import { toPascalCase } from '../model/naming.js';
 import { PAGE_SCHEMA } from '../rest/serializers.js';
 import { exampleRecord, fitsField } from './examples.js';
+import { healthPaths, healthTag } from './health-paths.js';
 import { listDescription, listParameters, selectionParameters, sharedParameters } from './parameters.js';
 import { BODY, ErrorResponses, HEADERS, header, problemSchema } from './responses.js';
 
@@ -78,6 +79,8 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
     dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v))], schemas);
     Object.assign(paths, resourcePaths(r, { names, errors, operationId }, options));
   }
+  const probes = healthTag(model.resources.map((r) => r.name));
+  Object.assign(paths, healthPaths(errors, probes.name));
   return {
     openapi: '3.1.0',
     info: {
@@ -91,7 +94,7 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: options.publicUrl.replace(/\/+$/, '') || '/', description: 'This server' }],
-    tags: model.resources.map((r) => ({ name: r.name, description: r.description ?? `Operations on ${r.name}.` })),
+    tags: [...model.resources.map((r) => ({ name: r.name, description: r.description ?? `Operations on ${r.name}.` })), probes],
     paths,
     components: {
       schemas,

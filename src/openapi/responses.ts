@@ -9,8 +9,14 @@ import type { JsonSchema } from '../core/schemas.js';
 
 const PROBLEM_MEDIA = 'application/problem+json';
 
-/** Failures any route can answer with once it is routed: the server, the database, shutdown. */
-export const ANY_ROUTE: readonly ErrorCode[] = ['KILN_INTERNAL', 'KILN_DATABASE_UNAVAILABLE', 'KILN_DATABASE_TIMEOUT', 'KILN_SHUTTING_DOWN'];
+/** Failures any API route can answer with once it is routed: content negotiation, the server, the database, shutdown. */
+export const ANY_ROUTE: readonly ErrorCode[] = [
+  'KILN_NOT_ACCEPTABLE',
+  'KILN_INTERNAL',
+  'KILN_DATABASE_UNAVAILABLE',
+  'KILN_DATABASE_TIMEOUT',
+  'KILN_SHUTTING_DOWN',
+];
 
 /** Failures of a body: JSON parsing, media type and size, then validation against the schema. */
 export const BODY: readonly ErrorCode[] = [
@@ -48,12 +54,13 @@ export class ErrorResponses {
   readonly #used = new Set<ErrorCode>();
 
   /**
-   * The responses of an operation that fails with `codes` (plus ANY_ROUTE), by status. OpenAPI allows
-   * one response per status: a status shared by several codes lists them, with one example each.
+   * The responses of an operation that fails with `codes` (plus `always`, by default ANY_ROUTE), by
+   * status. OpenAPI allows one response per status: a status shared by several codes lists them, with
+   * one example each.
    */
-  for(codes: readonly ErrorCode[]): Record<string, JsonSchema> {
+  for(codes: readonly ErrorCode[], always: readonly ErrorCode[] = ANY_ROUTE): Record<string, JsonSchema> {
     const byStatus = new Map<number, ErrorCode[]>();
-    for (const code of new Set([...codes, ...ANY_ROUTE])) {
+    for (const code of new Set([...codes, ...always])) {
       const status = ERRORS[code].status;
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }

@@ -9,42 +9,33 @@ import type { OnDelete } from '../model/declaration.js';
 import type { ColumnField, JoinTable, Model, Resource } from '../model/ir.js';
 import { ident } from './fragments.js';
 
-export interface ColumnType {
-  /** Type as written in DDL. */
-  readonly sql: string;
-  /** `information_schema.columns.data_type` for the same type, to compare with a live database. */
-  readonly dataType: string;
-}
-
-export function columnType(field: ColumnField): ColumnType {
+/** The column type of a field, as written in DDL. */
+export function columnType(field: ColumnField): string {
   switch (field.type) {
     case 'string':
-      return field.maxLength !== undefined ? { sql: `varchar(${field.maxLength})`, dataType: 'character varying' } : { sql: 'text', dataType: 'text' };
+      return field.maxLength !== undefined ? `varchar(${field.maxLength})` : 'text';
     case 'text':
     case 'enum':
-      return { sql: 'text', dataType: 'text' };
+      return 'text';
     case 'integer':
-      return { sql: 'integer', dataType: 'integer' };
+      return 'integer';
     case 'bigint':
-      return { sql: 'bigint', dataType: 'bigint' };
+      return 'bigint';
     case 'decimal':
-      return {
-        sql: field.precision !== undefined ? `numeric(${field.precision}, ${field.scale ?? 0})` : 'numeric',
-        dataType: 'numeric',
-      };
+      return field.precision !== undefined ? `numeric(${field.precision}, ${field.scale ?? 0})` : 'numeric';
     case 'float':
-      return { sql: 'double precision', dataType: 'double precision' };
+      return 'double precision';
     case 'boolean':
-      return { sql: 'boolean', dataType: 'boolean' };
+      return 'boolean';
     case 'date':
-      return { sql: 'date', dataType: 'date' };
+      return 'date';
     // Millisecond precision: what JSON and JavaScript carry, so values round-trip exactly.
     case 'datetime':
-      return { sql: 'timestamptz(3)', dataType: 'timestamp with time zone' };
+      return 'timestamptz(3)';
     case 'json':
-      return { sql: 'jsonb', dataType: 'jsonb' };
+      return 'jsonb';
     case 'uuid':
-      return { sql: 'uuid', dataType: 'uuid' };
+      return 'uuid';
   }
 }
 
@@ -128,7 +119,7 @@ export function columnShape(field: ColumnField): ColumnShape {
   return {
     name: field.column,
     field: field.name,
-    type: columnType(field).sql,
+    type: columnType(field),
     nullable: field.nullable,
     ...(def !== undefined ? { default: def } : {}),
     ...(field.role === 'id' && field.type === 'bigint' ? { identity: true } : {}),
@@ -253,29 +244,6 @@ export function createAll(tables: readonly TableShape[]): string[] {
     ...resources.flatMap((t) => t.indexes.map((ix) => renderIndex(t.name, ix))),
     ...joins.flatMap((t) => [renderCreateTable(t), ...t.indexes.map((ix) => renderIndex(t.name, ix))]),
   ];
-}
-
-// ---- Whole-model pieces used by start-up schema creation (ensure-schema.ts). ----
-
-export function columnDefinition(field: ColumnField): string {
-  return renderColumn(columnShape(field));
-}
-
-export function createTable(resource: Resource): string {
-  return renderCreateTable(tableOf(resource));
-}
-
-export function foreignKeys(model: Model, resource: Resource): string[] {
-  return resourceShape(model, resource).foreignKeys.map((fk) => renderAddForeignKey(resource.table, fk));
-}
-
-export function createIndexes(resource: Resource): string[] {
-  return tableOf(resource).indexes.map((ix) => renderIndex(resource.table, ix, { ifNotExists: true }));
-}
-
-export function createJoinTable(model: Model, jt: JoinTable): string[] {
-  const shape = joinTableShape(model, jt);
-  return [renderCreateTable(shape), ...shape.indexes.map((ix) => renderIndex(jt.name, ix, { ifNotExists: true }))];
 }
 
 /** Kiln's own bookkeeping tables. */

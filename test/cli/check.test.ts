@@ -138,11 +138,31 @@ describe('kiln check', () => {
     );
   });
 
+  test('a key written twice in YAML or JSON is reported at its path, never silently replaced', async () => {
+    const yaml = file('dupkeys.yaml', 'resources:\n  posts: { fields: { a: { type: string } } }\n  posts: { fields: {} }\n');
+    const json = file(
+      'dupkeys.json',
+      '{"resources": {"posts": {"fields": {\n  "title": {"type": "string"},\n  "title": {"type": "integer"},\n  "body": {"type": "text", "type": "string"}\n}}}}',
+    );
+    const fix = 'keep one entry of each name: the later one would silently replace the earlier';
+    const yamlRun = await runCli(['check', '--model', yaml]);
+    assert.equal(yamlRun.code, 1);
+    assert.equal(yamlRun.err, `kiln check: ${yaml}: the model has 1 problem:\n  - resources.posts: written twice (again on line 3)\n    fix: ${fix}`);
+    const jsonRun = await runCli(['check', '--model', json]);
+    assert.equal(jsonRun.code, 1);
+    assert.equal(
+      jsonRun.err,
+      `kiln check: ${json}: the model has 2 problems:\n` +
+        `  - resources.posts.fields.title: written twice (again on line 3)\n    fix: ${fix}\n` +
+        `  - resources.posts.fields.body.type: written twice (again on line 4)\n    fix: ${fix}`,
+    );
+  });
+
   test('an unreadable or missing file exits 1 with one clear message', async () => {
-    const duplicate = file('dupkeys.yaml', 'resources:\n  posts: { fields: { a: { type: string } } }\n  posts: { fields: {} }\n');
     const cases: [string, RegExp][] = [
       [join(dir, 'missing.ts'), /the model has 1 problem:\n {2}- \(file\): the file does not exist\n {4}fix: check the path$/],
-      [duplicate, /the model has 1 problem:\n {2}- \(file\): cannot be read: Map keys must be unique/],
+      [file('broken.yaml', 'resources:\n  posts: [\n'), /the model has 1 problem:\n {2}- \(file\): cannot be read: .+\n {4}fix: fix the syntax error$/],
+      [file('broken.json', '{"resources": '), /the model has 1 problem:\n {2}- \(file\): cannot be read: .*JSON.*\n {4}fix: fix the syntax error$/],
       [file('model.txt', 'resources: {}'), /- \(file\): unknown file type "\.txt"\n {4}fix: use \.ts, \.js, \.yaml, \.yml or \.json$/],
       [file('empty.json', '{"resources": {}}'), /- resources: no resources are declared\n {4}fix: declare at least one resource$/],
     ];

@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { resolveSettings } from '../../src/config/settings.js';
 import type { Database } from '../../src/db/database.js';
 import { openPglite } from '../../src/db/pglite.js';
-import { SchemaMismatchError } from '../../src/sql/ensure-schema.js';
+import { ensureSchema, SchemaMismatchError } from '../../src/migrate/ensure-schema.js';
 import { startKiln } from '../../src/start.js';
 import { BLOG_MODEL_PATH, blogModel } from '../helpers/blog.js';
 import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
@@ -93,17 +93,40 @@ for (const backend of BACKENDS) {
         (e: unknown) => e,
       );
       assert.ok(error instanceof SchemaMismatchError);
+      // Columns, identity, types, nullability and constraints: the comparison `kiln migrate verify` makes.
       assert.deepEqual(error.differences, [
-        'column "tags.name" is integer, the model says varchar(50)',
-        'column "tags.name" is nullable, the model says NOT NULL',
-        'table "tags" has no column "created_at" (field "createdAt")',
-        'table "tags" has no column "updated_at" (field "updatedAt")',
-        'table "tags" has a column "extra" the model does not declare',
+        'column "tags.created_at" is missing from the database',
+        'column "tags.updated_at" is missing from the database',
+        'column "tags.id" is not an identity column in the database',
+        'column "tags.name" is integer in the database, character varying(50) in the model',
+        'column "tags.name" is nullable in the database, NOT NULL in the model',
+        'column "tags.extra" (text) is in the database but not in the model',
+        'constraint "tags_name_key" on "tags" is missing from the database (UNIQUE (name))',
       ]);
-      assert.match(error.message, /^the database does not match the model:\n {2}- column "tags\.name" is integer/);
+      assert.match(error.message, /^the database does not match the model:\n {2}- column "tags\.created_at" is missing/);
       assert.match(error.message, /Kiln will not start on a schema that disagrees with the model/);
       assert.deepEqual(await target.db.query(TABLES), [{ table_name: 'tags' }], 'no other table was created');
       await target.release();
+    });
+
+    test('a second start on the schema it created passes; a relation changed by hand is refused', async () => {
+      const test_ = await createTestDatabase(backend);
+      cleanup.push(() => test_.dispose());
+      const model = await blogModel();
+      assert.deepEqual((await ensureSchema(test_.db, model, test_.schema)).created.sort(), ['comments', 'posts', 'posts_tags', 'tags', 'users']);
+      assert.deepEqual((await ensureSchema(test_.db, model, test_.schema)).created, []);
+      await test_.db.query('ALTER TABLE posts DROP CONSTRAINT posts_author_id_fkey');
+      await test_.db.query('ALTER TABLE posts ADD CONSTRAINT posts_author_id_fkey FOREIGN KEY (author_id) REFERENCES users (id) ON DELETE RESTRICT');
+      await test_.db.query('DROP INDEX posts_author_id_idx');
+      const error = await ensureSchema(test_.db, model, test_.schema).then(
+        () => assert.fail('accepted a changed relation'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof SchemaMismatchError);
+      assert.deepEqual(error.differences, [
+        'constraint "posts_author_id_fkey" on "posts" is FOREIGN KEY (author_id) REFERENCES users(id) ON DELETE RESTRICT in the database, FOREIGN KEY (author_id) REFERENCES users(id) ON DELETE CASCADE in the model',
+        'index "posts_author_id_idx" on "posts" is missing from the database (CREATE INDEX posts_author_id_idx ON posts USING btree (author_id))',
+      ]);
     });
 
     test('kiln serve refuses to start, exits 1 and says why in one message', async () => {

@@ -74,11 +74,20 @@ for (const backend of BACKENDS) {
       });
       after(() => server.close());
 
-      test('the REST routes Fastify registered are exactly the documented operations', () => {
-        const registered = registeredRoutes(server.kiln.app).filter((r) => r.split(' ')[1]?.startsWith('/v1/') && !r.startsWith('HEAD '));
-        assert.ok(registered.length > 0);
+      test('the API and probe routes Fastify registered are exactly the documented operations', () => {
+        const served = (path = '') => path.startsWith('/v1/') || path === '/healthz' || path === '/readyz';
+        const registered = registeredRoutes(server.kiln.app).filter((r) => served(r.split(' ')[1]) && !r.startsWith('HEAD '));
         assert.deepEqual(registered.sort(), documentedOperations(document).sort());
-        assert.equal(registered.length, model.resources.length * 7);
+        assert.equal(registered.length, model.resources.length * 7 + 2);
+      });
+
+      test('the probes and a refused Accept answer as documented', async () => {
+        await check.check('GET', '/healthz', await server.fetch('/healthz'));
+        await check.check('GET', '/readyz', await server.fetch('/readyz'));
+        const base = `/v1/${model.resources[0]?.path}`;
+        const refused = await server.fetch(base, { headers: { accept: 'text/html' } });
+        assert.equal(refused.status, 406);
+        await check.check('GET', base, refused);
       });
 
       test('each documented operation is served by its own route, each probe outside the document is not', async () => {
@@ -111,7 +120,8 @@ for (const backend of BACKENDS) {
             }
           }
         }
-        assert.equal(served, documented.size, 'every documented operation was requested');
+        // The two probes are checked in their own test above.
+        assert.equal(served + 2, documented.size, 'every documented operation was requested');
         for (const path of ['/v1/nope', `/v1/${model.resources[0]?.path}/1/extra`, `/v2/${model.resources[0]?.path}`]) {
           const requestId = `outside-${randomUUID()}`;
           const res = await server.fetch(path, { headers: { 'x-request-id': requestId } });
