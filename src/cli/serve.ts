@@ -1,5 +1,5 @@
 import { rmSync, watch } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
@@ -17,10 +17,15 @@ import type { CliOptions } from './main.js';
 import { migrationsDir } from './migrate.js';
 import { settingsFor } from './settings-file.js';
 
+function shownDataDir(dir: string): string {
+  if (dir === 'memory') return 'memory';
+  return isAbsolute(dir) || dir.startsWith('.') ? dir : `./${dir}`;
+}
+
 function banner(kiln: RunningKiln, model: Model, settings: Settings, options: CliOptions): string {
   const db = settings.databaseUrl
     ? `PostgreSQL (DATABASE_URL), schema "${settings.dbSchema}"`
-    : `embedded PGlite in ${settings.dataDir === 'memory' ? 'memory' : `./${settings.dataDir}`} (set DATABASE_URL for PostgreSQL)`;
+    : `embedded PGlite in ${shownDataDir(settings.dataDir)} (set DATABASE_URL for PostgreSQL)`;
   return [
     `Kiln is serving ${options.model}`,
     `  API       ${kiln.url}${settings.apiPrefix}  (${model.resources.map((r) => `/${r.path}`).join(', ')})`,

@@ -128,7 +128,7 @@ export const SETTINGS = {
     env: 'KILN_CORS_ORIGINS',
     kind: 'list',
     default: [],
-    description: 'Comma-separated origins allowed by CORS (exact matches). Empty: no cross-origin access.',
+    description: 'Comma-separated origins allowed by CORS, matched exactly; `*` allows any origin (not with credentials). Empty: no cross-origin access.',
   }),
   corsCredentials: spec({
     env: 'KILN_CORS_CREDENTIALS',

@@ -5,11 +5,13 @@ import { sendProblem } from './error-handler.js';
 
 const READY_TIMEOUT_MS = 2000;
 
-/** /healthz: the process answers. /readyz: it can reach the database and is not shutting down. */
-export function registerHealth(app: FastifyInstance, db: Database, isClosing: () => boolean): void {
+/**
+ * /healthz: the process answers. /readyz: it can reach the database. While shutting down, both
+ * answer 503 KILN_SHUTTING_DOWN from the shutdown gate in server.ts, which runs before any route.
+ */
+export function registerHealth(app: FastifyInstance, db: Database): void {
   app.get('/healthz', async (_req, reply) => reply.type('application/json; charset=utf-8').send('{"status":"ok"}'));
   app.get('/readyz', async (_req, reply) => {
-    if (isClosing()) return sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down' }));
     try {
       await withTimeout(db.ping(), READY_TIMEOUT_MS);
     } catch (error) {

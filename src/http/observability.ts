@@ -22,7 +22,9 @@ export const REDACT_PATHS = [
   '*.token',
   '*.secret',
   '*.authorization',
+  '*["proxy-authorization"]',
   '*.cookie',
+  '*["set-cookie"]',
 ];
 
 /**

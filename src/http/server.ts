@@ -120,7 +120,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     for (const method of [route.method].flat()) methods.add(route.url, method);
   });
   for (const resource of model.resources) registerResourceRoutes(app, resource, routeDeps);
-  registerHealth(app, db, () => closing);
+  registerHealth(app, db);
   const openapi = buildOpenApi(model, {
     title: options.title ?? 'Kiln API',
     version: options.version ?? '1.0.0',

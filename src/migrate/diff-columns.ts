@@ -81,20 +81,21 @@ function alterColumn(out: PlanBuilder, pair: TablePair, old: ColumnShape, neu: C
   const changes: string[] = [];
   const risks: string[] = [];
   const typeChanged = old.type !== neu.type;
-  if (typeChanged) {
-    const plan = castPlan(neu.name, old.type, neu.type);
-    if (plan.kind === 'impossible') {
-      out.refusals.push(
-        `${where}: cannot change the type from ${old.type} to ${neu.type}: ${plan.why}. Keep the type, or replace the field in two steps ` +
-          '(add a new field and copy the data in a migration you edit, then drop the old one; see docs/how-to/migrations.md).',
-      );
-      return;
-    }
+  const cast = typeChanged ? castPlan(neu.name, old.type, neu.type) : undefined;
+  if (cast?.kind === 'impossible' && !out.options.down) {
+    out.refusals.push(
+      `${where}: cannot change the type from ${old.type} to ${neu.type}: ${cast.why}. Keep the type, or replace the field in two steps ` +
+        '(add a new field and copy the data in a migration you edit, then drop the old one; see docs/how-to/migrations.md).',
+    );
+    return;
+  }
+  if (cast) {
     // The old default may not convert to the new type; it is set again below.
     if (old.default !== undefined) sql.push(alter('DROP DEFAULT'));
-    sql.push(alter(`TYPE ${neu.type}${plan.using ? ` USING ${plan.using}` : ''}`));
+    const using = cast.kind === 'impossible' ? `<your conversion of ${column}>` : cast.using;
+    sql.push(alter(`TYPE ${neu.type}${using ? ` USING ${using}` : ''}`));
     changes.push(`type ${old.type} → ${neu.type}`);
-    if (plan.kind === 'narrowing') risks.push(`narrows ${where} from ${old.type} to ${neu.type}: ${plan.risk}`);
+    if (cast.kind === 'narrowing') risks.push(`narrows ${where} from ${old.type} to ${neu.type}: ${cast.risk}`);
   }
   if (old.default !== neu.default) changes.push(`default ${old.default ?? 'none'} → ${neu.default ?? 'none'}`);
   if (typeChanged) {
@@ -118,5 +119,17 @@ function alterColumn(out: PlanBuilder, pair: TablePair, old: ColumnShape, neu: C
     sql.push(alter('DROP NOT NULL'));
   }
   if (sql.length === 0) return;
-  out.add(PHASES.columns, { summary: `alter field ${where}: ${changes.join(', ')}`, sql, ...(risks.length > 0 ? { destructive: risks.join('; ') } : {}) });
+  const summary = `alter field ${where}: ${changes.join(', ')}`;
+  if (cast?.kind === 'impossible') {
+    // Only down.sql gets here (the reverse of e.g. boolean → double precision). Its other steps
+    // stay; this one is left to a person, who knows what the values should become.
+    out.add(PHASES.columns, {
+      summary,
+      sql: [],
+      irreversible: cast.why,
+      notes: ['Write the statements here, with a conversion you choose, for example:', ...sql.map((s) => `  ${s};`)],
+    });
+    return;
+  }
+  out.add(PHASES.columns, { summary, sql, ...(risks.length > 0 ? { destructive: risks.join('; ') } : {}) });
 }

@@ -30,11 +30,45 @@ export function diffSnapshots(before: Snapshot, after: Snapshot, options: DiffOp
         sql: [`ALTER TABLE ${ident(pair.before.name)} RENAME TO ${ident(pair.after.name)}`],
       });
     }
+    renameSequences(out, pair);
     diffColumns(out, pair);
     diffConstraints(out, pair, tableNames);
   }
   for (const t of created) createTable(out, t);
   return out.plan();
+}
+
+/**
+ * PostgreSQL names an identity column's sequence after its table and column when it creates it, and
+ * leaves it alone when either is renamed. Renaming it too keeps the database what a fresh one with
+ * the new names would be (`verify` compares sequence names), and frees the old name for a new table.
+ */
+function renameSequences(out: PlanBuilder, pair: TablePair): void {
+  for (const [oldName, newName] of pair.columns) {
+    const old = pair.before.columns.find((c) => c.name === oldName);
+    const neu = pair.after.columns.find((c) => c.name === newName);
+    if (!old?.identity || !neu?.identity) continue;
+    const from = identitySequenceName(pair.before.name, oldName);
+    const to = identitySequenceName(pair.after.name, newName);
+    if (from === to) continue;
+    out.add(PHASES.renames, { summary: `rename identity sequence ${from} → ${to}`, sql: [`ALTER SEQUENCE ${ident(from)} RENAME TO ${ident(to)}`] });
+  }
+}
+
+/**
+ * The name PostgreSQL gives an identity column's sequence: `<table>_<column>_seq`, the longer of
+ * table and column shortened first until it fits in 63 bytes (makeObjectName in its source). Table
+ * and column names are ASCII here, so characters are bytes.
+ */
+export function identitySequenceName(table: string, column: string): string {
+  const available = 63 - '_'.length - '_seq'.length;
+  let t = table.length;
+  let c = column.length;
+  while (t + c > available) {
+    if (t > c) t--;
+    else c--;
+  }
+  return `${table.slice(0, t)}_${column.slice(0, c)}_seq`;
 }
 
 function dropTable(out: PlanBuilder, table: TableShape, droppedNames: ReadonlySet<string>): void {

@@ -8,7 +8,8 @@ import { diffSnapshots } from './diff.js';
 import { MigrateError } from './errors.js';
 import { lastSnapshot, listMigrations, migrationName, slugify, writeMigration } from './files.js';
 import type { Plan, Step } from './plan.js';
-import { type Asker, type RenameDecisions, renameHints, resolveRenames } from './renames.js';
+import { renameHints } from './rename-hints.js';
+import { type Asker, type RenameDecisions, resolveRenames } from './renames.js';
 import { renderDown, renderUp } from './render.js';
 import { EMPTY_SNAPSHOT, sameSnapshot, serializeSnapshot, snapshotOf } from './snapshot.js';
 

@@ -14,6 +14,8 @@ export interface LiveColumn {
   readonly nullable: boolean;
   readonly default: string | null;
   readonly identity: boolean;
+  /** The sequence an identity column takes its values from (PostgreSQL names it after the table when it creates it). */
+  readonly sequence: string | null;
 }
 
 export interface LiveTable {
@@ -25,6 +27,9 @@ export interface LiveTable {
 }
 
 export type LiveSchema = Map<string, LiveTable>;
+
+/** Added to the definition of an index PostgreSQL marks invalid. */
+export const INVALID_INDEX = '[INVALID: a CREATE INDEX CONCURRENTLY failed or is still running; drop the index and build it again]';
 
 // Kiln's own tables (kiln_migrations, kiln_idempotency_keys, …) are not part of the model.
 const TABLES = `
@@ -43,28 +48,44 @@ export async function introspect(q: Queryable): Promise<LiveSchema> {
     return t;
   };
   for (const row of await q.query<{ table: string }>(`SELECT "table" FROM (${TABLES}) t`)) table(row.table);
-  const columns = await q.query<{ table: string; column: string; type: string; notnull: boolean; default: string | null; identity: string }>(
+  const columns = await q.query<{
+    table: string;
+    column: string;
+    type: string;
+    notnull: boolean;
+    default: string | null;
+    identity: string;
+    sequence: string | null;
+  }>(
     `SELECT t."table", a.attname AS "column", format_type(a.atttypid, a.atttypmod) AS "type", a.attnotnull AS "notnull",
-            pg_get_expr(d.adbin, d.adrelid) AS "default", a.attidentity AS "identity"
+            pg_get_expr(d.adbin, d.adrelid) AS "default", a.attidentity AS "identity",
+            (SELECT s.relname FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid
+              WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass AND dep.refobjid = a.attrelid
+                AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' AND s.relkind = 'S') AS "sequence"
        FROM (${TABLES}) t JOIN pg_attribute a ON a.attrelid = t.oid
        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attnum > 0 AND NOT a.attisdropped`,
   );
   for (const c of columns) {
-    table(c.table).columns.set(c.column, { type: c.type, nullable: !c.notnull, default: c.default, identity: c.identity !== '' });
+    table(c.table).columns.set(c.column, { type: c.type, nullable: !c.notnull, default: c.default, identity: c.identity !== '', sequence: c.sequence });
   }
   const constraints = await q.query<{ table: string; name: string; definition: string }>(
     `SELECT t."table", k.conname AS "name", pg_get_constraintdef(k.oid) AS "definition"
        FROM (${TABLES}) t JOIN pg_constraint k ON k.conrelid = t.oid WHERE k.contype <> 'n'`,
   );
   for (const c of constraints) table(c.table).constraints.set(c.name, c.definition);
-  const indexes = await q.query<{ table: string; name: string; definition: string }>(
-    `SELECT t."table", i.relname AS "name", pg_get_indexdef(x.indexrelid) AS "definition"
+  const indexes = await q.query<{ table: string; name: string; definition: string; valid: boolean }>(
+    `SELECT t."table", i.relname AS "name", pg_get_indexdef(x.indexrelid) AS "definition", x.indisvalid AS "valid"
        FROM (${TABLES}) t JOIN pg_index x ON x.indrelid = t.oid JOIN pg_class i ON i.oid = x.indexrelid
       WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = t.oid AND k.contype IN ('p', 'u', 'x'))`,
   );
-  // pg_get_indexdef always names the schema; drop it so two schemas compare equal.
-  for (const ix of indexes) table(ix.table).indexes.set(ix.name, ix.definition.replace(/ ON (?:"[^"]+"|[a-z_][a-z0-9_$]*)\./, ' ON '));
+  for (const ix of indexes) {
+    // pg_get_indexdef always names the schema; drop it so two schemas compare equal.
+    const definition = ix.definition.replace(/ ON (?:"[^"]+"|[a-z_][a-z0-9_$]*)\./, ' ON ');
+    // A CREATE INDEX CONCURRENTLY that failed, or is still running, leaves an index that looks
+    // complete but is not: it differs from every expected definition, so it is drift until rebuilt.
+    table(ix.table).indexes.set(ix.name, ix.valid ? definition : `${definition} ${INVALID_INDEX}`);
+  }
   return schema;
 }
 
@@ -108,11 +129,35 @@ export function compareSchemas(actual: LiveSchema, expected: LiveSchema): string
       if (live.nullable !== w.nullable) out.push(`${at} is ${nullability(live)} in the database, ${nullability(w)} in the snapshot`);
       if (live.default !== w.default) out.push(`${at} has default ${live.default ?? '(none)'} in the database, ${w.default ?? '(none)'} in the snapshot`);
       if (live.identity !== w.identity) out.push(`${at} is ${live.identity ? '' : 'not '}an identity column in the database`);
+      else if (live.sequence !== w.sequence)
+        out.push(`${at} takes its values from sequence "${live.sequence}" in the database, "${w.sequence}" in the snapshot`);
     }
     compareNamed(out, `constraint`, name, table.constraints, want.constraints);
     compareNamed(out, `index`, name, table.indexes, want.indexes);
   }
   return out;
+}
+
+/**
+ * `actual` without the indexes built ahead of the next migration: indexes that `expected` (the last
+ * applied snapshot) lacks and `next` (the next migration's snapshot) has under the same name with the
+ * same definition, e.g. created by hand with CREATE INDEX CONCURRENTLY, which cannot run in a
+ * migration's transaction. Anything else that differs is still drift.
+ */
+export function withoutIndexesBuiltAhead(actual: LiveSchema, expected: LiveSchema, next: LiveSchema): { schema: LiveSchema; builtAhead: string[] } {
+  const schema: LiveSchema = new Map();
+  const builtAhead: string[] = [];
+  for (const [name, table] of actual) {
+    const indexes = new Map(table.indexes);
+    const want = expected.get(name);
+    for (const [index, definition] of table.indexes) {
+      if (!want || want.indexes.has(index) || next.get(name)?.indexes.get(index) !== definition) continue;
+      indexes.delete(index);
+      builtAhead.push(index);
+    }
+    schema.set(name, { ...table, indexes });
+  }
+  return { schema, builtAhead };
 }
 
 const nullability = (c: LiveColumn) => (c.nullable ? 'nullable' : 'NOT NULL');

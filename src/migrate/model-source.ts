@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { FileReadError, readDeclarationFile } from '../config/read-file.js';
 import type { Model } from '../model/ir.js';
-import { compileOrThrow, ModelError } from '../model/load.js';
+import { compileOrThrow, readModelDeclaration } from '../model/load.js';
 
 export interface ModelSource {
   readonly model: Model;
@@ -12,12 +11,6 @@ export interface ModelSource {
 /** loadModel, keeping the declaration too. */
 export async function loadModelSource(path: string): Promise<ModelSource> {
   const file = resolve(path);
-  let declaration: unknown;
-  try {
-    declaration = await readDeclarationFile(file);
-  } catch (error) {
-    if (error instanceof FileReadError) throw new ModelError(file, [{ path: '(file)', message: error.message, hint: error.hint }]);
-    throw error;
-  }
+  const declaration = await readModelDeclaration(file);
   return { model: compileOrThrow(file, declaration), declaration };
 }

@@ -10,11 +10,16 @@ export interface Step {
   readonly destructive?: string;
   /** Further comment lines for the reviewer. */
   readonly notes?: readonly string[];
+  /**
+   * Why Kiln cannot write this step (down.sql only: up refuses such changes instead). The step has
+   * no SQL; it is rendered as a comment where a person writes the statements.
+   */
+  readonly irreversible?: string;
 }
 
 export interface Plan {
   readonly steps: readonly Step[];
-  /** Changes Kiln cannot make at all, with what to do instead. */
+  /** Changes Kiln cannot make at all, with what to do instead (up only; down.sql marks irreversible steps). */
   readonly refusals: readonly string[];
   /** Keys of the backfill expressions the plan used. */
   readonly backfillsUsed: ReadonlySet<string>;

@@ -3,11 +3,13 @@
  * `headline` appeared; guessing wrong either loses the column's data or keeps a column that should
  * have gone, so Kiln never guesses: a rename is named in the model (`renamedFrom`), on the command
  * line (`--rename posts.title=headline`), or answered at a terminal prompt. Anything left open stops
- * generation with the list of open pairs.
+ * generation with the list of open pairs, and so does a hint or flag that cannot apply or that
+ * contradicts another (rename-hints.ts says why for each hint).
  */
 import type { TableShape } from '../sql/ddl.js';
 import { MigrateError } from './errors.js';
-import type { Snapshot } from './snapshot.js';
+import { fieldHintProblem, NO_HINTS, newResourceProblem, type RenameHint, type RenameHints, resourceHintProblem } from './rename-hints.js';
+import { dataFields, resourcesOf, type Snapshot } from './snapshot.js';
 
 /** Every map goes from the new name to the old one. */
 export interface RenameDecisions {
@@ -25,7 +27,7 @@ export type Asker = (question: string) => Promise<boolean>;
 
 export interface RenameInput {
   /** `renamedFrom` hints found in the model declaration. */
-  readonly hints?: RenameDecisions;
+  readonly hints?: RenameHints;
   /** `--rename` flags: `posts=articles`, `posts.title=headline`, `posts.status:published=live`. */
   readonly flags?: readonly string[];
   /** Every open pair is a drop and an add. */
@@ -71,28 +73,9 @@ function question(p: Pair): string {
   return `${p.scope}: was enum value "${p.from}" renamed to "${p.to}"? (no: remove "${p.from}" and add "${p.to}")`;
 }
 
-/** `renamedFrom` options of a model declaration (the raw form, before compilation drops them). */
-export function renameHints(declaration: unknown): RenameDecisions {
-  const resources = new Map<string, string>();
-  const fields = new Map<string, string>();
-  const decl = declaration as { resources?: Record<string, { renamedFrom?: unknown; fields?: Record<string, { type?: unknown; renamedFrom?: unknown }> }> };
-  for (const [name, resource] of Object.entries(decl?.resources ?? {})) {
-    if (typeof resource?.renamedFrom === 'string') resources.set(name, resource.renamedFrom);
-    for (const [fieldName, field] of Object.entries(resource?.fields ?? {})) {
-      if (typeof field?.renamedFrom !== 'string') continue;
-      // A belongsTo relation is stored as its key field, e.g. author → authorId.
-      if (field.type === 'belongsTo') fields.set(`${name}.${fieldName}Id`, `${field.renamedFrom}Id`);
-      else fields.set(`${name}.${fieldName}`, field.renamedFrom);
-    }
-  }
-  return { resources, fields, values: new Map() };
-}
-
-const SYSTEM_FIELDS = ['id', 'createdAt', 'updatedAt'];
-
 /** Decides every rename between two snapshots, or throws AmbiguousRenamesError listing the open pairs. */
 export async function resolveRenames(before: Snapshot, after: Snapshot, input: RenameInput = {}): Promise<RenameDecisions> {
-  const hints = input.hints ?? NO_RENAMES;
+  const hints = input.hints ?? NO_HINTS;
   const flags = parseFlags(input.flags ?? []);
   const open: Pair[] = [];
   /** Every spelling of --rename that names a candidate pair; any other flag is a typo. */
@@ -102,16 +85,23 @@ export async function resolveRenames(before: Snapshot, after: Snapshot, input: R
     for (const o of others) spellings.add(o);
     return p;
   };
-  const decide = async (candidates: Pair[], chosen: (p: Pair) => boolean): Promise<Pair[]> => {
-    const decided: Pair[] = [];
-    const taken = new Set<string>();
-    const given = new Set<string>();
-    for (const p of candidates.filter(chosen)) {
-      if (taken.has(p.from) || given.has(p.to)) continue;
-      decided.push(p);
-      taken.add(p.from);
-      given.add(p.to);
+  const flagged = (...spelled: string[]) => {
+    const given = spelled.find((f) => flags.has(f));
+    return given === undefined ? undefined : `--rename ${given}`;
+  };
+  /** Takes the pairs a hint or flag names (`chosenBy` says which), then asks about or reports the rest. */
+  const decide = async (candidates: Pair[], chosenBy: (p: Pair) => string | undefined): Promise<Pair[]> => {
+    const chosen: Chosen[] = [];
+    for (const pair of candidates) {
+      const by = chosenBy(pair);
+      if (by === undefined) continue;
+      const clash = chosen.find((c) => c.pair.from === pair.from || c.pair.to === pair.to);
+      if (clash) throw conflictError(clash, { pair, by });
+      chosen.push({ pair, by });
     }
+    const decided = chosen.map((c) => c.pair);
+    const taken = new Set(decided.map((p) => p.from));
+    const given = new Set(decided.map((p) => p.to));
     const rest = candidates.filter((p) => !taken.has(p.from) && !given.has(p.to));
     if (input.noRenames || rest.length === 0) return decided;
     if (!input.ask) {
@@ -128,21 +118,49 @@ export async function resolveRenames(before: Snapshot, after: Snapshot, input: R
     }
     return decided;
   };
+  // The first migration has no history to rename from: hints left in the model (say, after
+  // migrations were squashed) are old records, not requests.
+  const firstMigration = before.tables.length === 0;
 
-  const oldResources = byResource(before);
-  const newResources = byResource(after);
+  const oldResources = resourcesOf(before);
+  const newResources = resourcesOf(after);
   const removed = [...oldResources.keys()].filter((r) => !newResources.has(r));
   const added = [...newResources.keys()].filter((r) => !oldResources.has(r));
+  if (!firstMigration) {
+    const oldNames = new Set(oldResources.keys());
+    const newNames = new Set(newResources.keys());
+    hintError([...hints.resources].map(([name, hint]) => [hint, resourceHintProblem(name, hint, oldNames, newNames)]));
+  }
   const resourcePairs = added.flatMap((to) => removed.map((from) => spell({ kind: 'resource', scope: '', from, to })));
+  const resourceChosen = (p: Pair) => {
+    const hint = hints.resources.get(p.to);
+    return hint?.from === p.from ? hint.path : flagged(flagFor(p));
+  };
   const resources = new Map<string, string>();
-  for (const p of await decide(resourcePairs, (p) => hints.resources.get(p.to) === p.from || flags.has(flagFor(p)))) resources.set(p.to, p.from);
+  for (const p of await decide(resourcePairs, resourceChosen)) resources.set(p.to, p.from);
+
+  /** The resource's table in `before`, through renames; undefined for a new (or still undecided) one. */
+  const oldTableOf = (name: string) => oldResources.get(resources.get(name) ?? name);
+  if (!firstMigration) {
+    const undecided = new Set(open.map((p) => p.to));
+    hintError(
+      [...hints.fields].map(([key, hint]) => {
+        const [name = '', field = ''] = key.split('.');
+        const old = oldTableOf(name);
+        const now = newResources.get(name);
+        if (undecided.has(name) || !now) return [hint, undefined];
+        if (!old) return [hint, newResourceProblem(name)];
+        return [hint, fieldHintProblem(field, hint, old, now)];
+      }),
+    );
+  }
 
   const fields = new Map<string, string>();
   const values = new Map<string, Map<string, string>>();
   for (const [name, table] of newResources) {
-    const oldName = resources.get(name) ?? (oldResources.has(name) ? name : undefined);
-    const old = oldName === undefined ? undefined : oldResources.get(oldName);
+    const old = oldTableOf(name);
     if (!old) continue;
+    const oldName = old.resource as string;
     const oldFields = dataFields(old);
     const newFields = dataFields(table);
     const gone = [...oldFields.keys()].filter((f) => !newFields.has(f));
@@ -155,14 +173,13 @@ export async function resolveRenames(before: Snapshot, after: Snapshot, input: R
         .filter((from) => oldKeys.has(oldFields.get(from) ?? '') === newKeys.has(newFields.get(to) ?? ''))
         .map((from) => {
           const p: Pair = { kind: 'field', scope: name, from, to };
-          return spell(p, flagFor({ ...p, scope: oldName ?? name }), ...relationSpellings(p));
+          return spell(p, flagFor({ ...p, scope: oldName }), ...relationSpellings(p));
         }),
     );
-    const fieldChosen = (p: Pair) =>
-      hints.fields.get(`${name}.${p.to}`) === p.from ||
-      flags.has(flagFor(p)) ||
-      flags.has(flagFor({ ...p, scope: oldName ?? name })) ||
-      relationSpellings(p).some((s) => flags.has(s));
+    const fieldChosen = (p: Pair) => {
+      const hint = hints.fields.get(`${name}.${p.to}`);
+      return hint?.from === p.from ? hint.path : flagged(flagFor(p), flagFor({ ...p, scope: oldName }), ...relationSpellings(p));
+    };
     for (const p of await decide(fieldPairs, fieldChosen)) fields.set(`${name}.${p.to}`, p.from);
     for (const [fieldName, column] of newFields) {
       const oldField = fields.get(`${name}.${fieldName}`) ?? fieldName;
@@ -180,7 +197,7 @@ export async function resolveRenames(before: Snapshot, after: Snapshot, input: R
               return spell(p, flagFor({ ...p, scope: `${name}.${oldField}` }));
             }),
         );
-      const chosen = await decide(valuePairs, (p) => flags.has(flagFor(p)) || flags.has(flagFor({ ...p, scope: `${name}.${oldField}` })));
+      const chosen = await decide(valuePairs, (p) => flagged(flagFor(p), flagFor({ ...p, scope: `${name}.${oldField}` })));
       if (chosen.length > 0) values.set(scope, new Map(chosen.map((p) => [p.to, p.from])));
     }
   }
@@ -192,13 +209,26 @@ export async function resolveRenames(before: Snapshot, after: Snapshot, input: R
   return { resources, fields, values };
 }
 
-function byResource(snapshot: Snapshot): Map<string, TableShape> {
-  return new Map(snapshot.tables.filter((t) => t.resource !== undefined).map((t) => [t.resource as string, t]));
+/** A pair a hint or flag named, and which one (`resources.posts.renamedFrom`, `--rename posts=articles`). */
+interface Chosen {
+  readonly pair: Pair;
+  readonly by: string;
 }
 
-/** Field name → column name, without the columns Kiln adds itself. */
-function dataFields(table: TableShape): Map<string, string> {
-  return new Map(table.columns.filter((c) => !SYSTEM_FIELDS.includes(c.field)).map((c) => [c.field, c.name]));
+function conflictError(a: Chosen, b: Chosen): MigrateError {
+  const why = a.pair.from === b.pair.from ? `"${a.pair.from}" can become only one name` : `only one name can become "${a.pair.to}"`;
+  return new MigrateError(
+    `two renames conflict: ${describe(a.pair)} (${a.by}) and ${describe(b.pair)} (${b.by}); ${why}. Keep the one you mean and remove the other.`,
+  );
+}
+
+/** Stops generation on every hint that cannot apply, each with where it is and why. */
+function hintError(checked: readonly (readonly [RenameHint, string | undefined])[]): void {
+  const problems = checked.filter(([, why]) => why !== undefined).map(([hint, why]) => `  - ${hint.path} = "${hint.declared}": ${why}`);
+  if (problems.length === 0) return;
+  throw new MigrateError(
+    `${problems.length === 1 ? 'a renamedFrom hint' : 'renamedFrom hints'} in the model cannot apply to this change; nothing was written:\n${problems.join('\n')}`,
+  );
 }
 
 function enumValues(table: TableShape, column: string | undefined): readonly string[] | undefined {

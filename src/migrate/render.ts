@@ -4,18 +4,18 @@ import type { Plan, Step } from './plan.js';
 /** First line of a down.sql that cannot undo its migration; `kiln migrate down` refuses it. */
 export const IRREVERSIBLE_MARK = '-- kiln:irreversible';
 
+/** Marks a step of down.sql that Kiln could not write; a person writes it in place of the comment. */
+const CANNOT_UNDO = 'CANNOT UNDO';
+
 function stepBlock(step: Step): string {
-  const lines = [
-    ...(step.destructive ? [`-- DESTRUCTIVE: ${step.destructive}`] : []),
-    `-- ${step.summary}`,
-    ...(step.notes ?? []).map((n) => `-- ${n}`),
-    ...step.sql.map((s) => `${s};`),
-  ];
-  return lines.join('\n');
+  const head = step.irreversible
+    ? [`-- ${CANNOT_UNDO}: ${step.summary}`, `-- Kiln cannot undo this step: ${step.irreversible}.`]
+    : [...(step.destructive ? [`-- DESTRUCTIVE: ${step.destructive}`] : []), `-- ${step.summary}`];
+  return [...head, ...(step.notes ?? []).map((n) => `-- ${n}`), ...step.sql.map((s) => `${s};`)].join('\n');
 }
 
 function changeList(plan: Plan): string[] {
-  return plan.steps.map((s) => `--   ${s.destructive ? 'DESTRUCTIVE ' : ''}${s.summary}`);
+  return plan.steps.map((s) => `--   ${s.irreversible ? `${CANNOT_UNDO} ` : s.destructive ? 'DESTRUCTIVE ' : ''}${s.summary}`);
 }
 
 export function renderUp(name: string, plan: Plan, recordOnly: string[] = []): string {
@@ -30,17 +30,25 @@ export function renderUp(name: string, plan: Plan, recordOnly: string[] = []): s
   return `${[...header, '--', '-- Changes:', ...changeList(plan)].join('\n')}\n\n${plan.steps.map(stepBlock).join('\n\n')}\n`;
 }
 
-/** down.sql undoes up.sql; where it cannot, it says why and `kiln migrate down` refuses to run it. */
+/**
+ * down.sql undoes up.sql. A step Kiln cannot undo is a comment saying why, in its place among the
+ * others, and the file starts with IRREVERSIBLE_MARK so `kiln migrate down` refuses it until a
+ * person has written that step and deleted the mark.
+ */
 export function renderDown(name: string, plan: Plan): string {
-  if (plan.refusals.length > 0) {
-    return `${[
-      IRREVERSIBLE_MARK,
-      `-- Migration ${name}: down. Kiln cannot undo this migration automatically:`,
-      ...plan.refusals.map((r) => `--   - ${r}`),
-      '-- Write statements that undo up.sql here and delete the first line, or leave it: `kiln migrate down` refuses to run this file.',
-    ].join('\n')}\n`;
-  }
-  const header = [`-- Migration ${name}: down`, '-- Undoes up.sql. Data that up.sql dropped is not restored. `kiln migrate down` runs it in one transaction.'];
+  const blocked = plan.steps.filter((s) => s.irreversible).length;
+  const header = [
+    ...(blocked > 0 ? [IRREVERSIBLE_MARK] : []),
+    `-- Migration ${name}: down`,
+    '-- Undoes up.sql. Data that up.sql dropped is not restored. `kiln migrate down` runs it in one transaction.',
+    ...(blocked > 0
+      ? [
+          `-- Kiln cannot undo ${blocked === 1 ? 'one step' : `${blocked} steps`} of this migration (${CANNOT_UNDO} below), so \`kiln migrate down\` refuses`,
+          '-- this file while its first line is the kiln:irreversible mark. Write the statements in place of each',
+          `-- ${CANNOT_UNDO} comment, then delete the first line.`,
+        ]
+      : []),
+  ];
   if (plan.steps.length === 0) return `${[...header, '--', '-- No schema change.'].join('\n')}\n`;
   return `${[...header, '--', '-- Changes:', ...changeList(plan)].join('\n')}\n\n${plan.steps.map(stepBlock).join('\n\n')}\n`;
 }

@@ -7,7 +7,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { MigrateError, MigrationFailedError } from './errors.js';
 import { listMigrations, type MigrationFiles } from './files.js';
-import { compareSchemas, expectedSchema, introspect } from './introspect.js';
+import { compareSchemas, expectedSchema, introspect, withoutIndexesBuiltAhead } from './introspect.js';
 import { withMigrationLock } from './session.js';
 import { EMPTY_SNAPSHOT, type Snapshot } from './snapshot.js';
 import { splitStatements } from './split.js';
@@ -75,8 +75,13 @@ export function historyProblems(applied: readonly AppliedMigration[], files: rea
   const last = applied.at(-1)?.name;
   const appliedNames = new Set(applied.map((a) => a.name));
   for (const f of files) {
-    if (last !== undefined && f.name < last && !appliedNames.has(f.name))
-      out.push(`${f.name} is older than the last applied migration ${last} but was never applied`);
+    if (last !== undefined && f.name < last && !appliedNames.has(f.name)) {
+      // Applying it now would run its SQL against tables it never saw; its change must be made again on top.
+      out.push(
+        `${f.name} is older than the last applied migration ${last} but was never applied (merged from an older branch?): ` +
+          `delete its folder and run "kiln migrate generate" again, so that the change comes after ${last} (carry over any edits made to its up.sql)`,
+      );
+    }
   }
   return out;
 }
@@ -84,7 +89,7 @@ export function historyProblems(applied: readonly AppliedMigration[], files: rea
 function historyError(problems: readonly string[]): MigrateError {
   return new MigrateError(
     `the migration history does not match the migrations directory:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
-      'Applied migrations must not change: restore the files from version control and put further changes in a new migration.',
+      'Applied migrations must not change: restore edited or missing ones from version control, and put further changes in a new migration.',
   );
 }
 
@@ -101,18 +106,21 @@ export async function migrateUp(db: Database, dir: string, options: RunOptions =
       let pending = files.filter((f) => !done.has(f.name));
       const last = files.find((f) => f.name === applied.at(-1)?.name);
       let adopted: string | undefined;
-      const drift = await driftOf(conn, last?.snapshot ?? EMPTY_SNAPSHOT);
+      const next = pending[0];
+      const { drift, builtAhead } = await driftBeforeUp(conn, last?.snapshot ?? EMPTY_SNAPSHOT, next?.snapshot);
       if (drift.length > 0) {
-        const first = pending[0];
         // A database that the start-up schema creation made before migrations existed: adopt it.
-        if (!last && first && (await driftOf(conn, first.snapshot)).length === 0) {
-          await conn.query(`INSERT INTO "kiln_migrations" ("name", "checksum") VALUES ($1, $2)`, [first.name, first.checksum]);
-          options.log?.(`adopted ${first.name}: the database already had its tables`);
-          adopted = first.name;
+        if (!last && next && (await driftOf(conn, next.snapshot)).length === 0) {
+          await conn.query(`INSERT INTO "kiln_migrations" ("name", "checksum") VALUES ($1, $2)`, [next.name, next.checksum]);
+          options.log?.(`adopted ${next.name}: the database already had its tables`);
+          adopted = next.name;
           pending = pending.slice(1);
         } else {
           throw new DriftError(last?.name, drift);
         }
+      }
+      for (const index of builtAhead) {
+        options.log?.(`index ${index} was built ahead of ${next?.name}, which creates it (its up.sql needs CREATE INDEX IF NOT EXISTS)`);
       }
       for (const migration of pending) {
         await apply(conn, migration.name, migration.up, migration.snapshot, async () => {
@@ -157,17 +165,37 @@ export async function migrateDown(db: Database, dir: string, count = 1, options:
   });
 }
 
-/** driftFrom on a session connection, in a transaction of its own. */
-async function driftOf(conn: Queryable, snapshot: Snapshot): Promise<string[]> {
+/** `fn` on a session connection, in a transaction of its own (driftFrom builds a scratch schema). */
+async function inTransaction<T>(conn: Queryable, fn: () => Promise<T>): Promise<T> {
   await conn.query('BEGIN');
   try {
-    const drift = await driftFrom(conn, snapshot);
+    const result = await fn();
     await conn.query('COMMIT');
-    return drift;
+    return result;
   } catch (error) {
     await conn.query('ROLLBACK');
     throw error;
   }
+}
+
+function driftOf(conn: Queryable, snapshot: Snapshot): Promise<string[]> {
+  return inTransaction(conn, () => driftFrom(conn, snapshot));
+}
+
+/**
+ * Drift before `up`, where an index the next pending migration creates may already exist: on a big
+ * table it is built by hand with CREATE INDEX CONCURRENTLY, which cannot run inside the migration's
+ * transaction, and the migration creates it IF NOT EXISTS. Its snapshot check still has to pass.
+ */
+function driftBeforeUp(conn: Queryable, snapshot: Snapshot, next: Snapshot | undefined): Promise<{ drift: string[]; builtAhead: string[] }> {
+  return inTransaction(conn, async () => {
+    const actual = await introspect(conn);
+    const expected = snapshot.tables.length === 0 ? new Map() : await expectedSchema(conn, snapshot);
+    const drift = compareSchemas(actual, expected);
+    if (drift.length === 0 || !next) return { drift, builtAhead: [] };
+    const { schema, builtAhead } = withoutIndexesBuiltAhead(actual, expected, await expectedSchema(conn, next));
+    return { drift: compareSchemas(schema, expected), builtAhead };
+  });
 }
 
 /** One migration in one transaction: each statement, then the check against `snapshot`, then the bookkeeping. */

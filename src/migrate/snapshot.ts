@@ -71,3 +71,16 @@ function canonical(snapshot: Snapshot): string {
     value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([x], [y]) => x.localeCompare(y))) : value,
   );
 }
+
+/** The resource tables of a snapshot by resource name (join tables have none). */
+export function resourcesOf(snapshot: Snapshot): Map<string, TableShape> {
+  return new Map(snapshot.tables.filter((t) => t.resource !== undefined).map((t) => [t.resource as string, t]));
+}
+
+/** Fields Kiln adds to every resource itself; a person never renames them. */
+const SYSTEM_FIELDS = ['id', 'createdAt', 'updatedAt'];
+
+/** Field name → column name of a resource table, without the columns Kiln adds itself. */
+export function dataFields(table: TableShape): Map<string, string> {
+  return new Map(table.columns.filter((c) => !SYSTEM_FIELDS.includes(c.field)).map((c) => [c.field, c.name]));
+}

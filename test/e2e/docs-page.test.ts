@@ -62,16 +62,17 @@ for (const backend of BACKENDS) {
       await server?.close();
     });
 
-    test('Swagger UI renders the title, one section per resource and every operation', async () => {
+    test('Swagger UI renders the title, one section per resource and the probes, and every operation', async () => {
       const { page } = docs;
       assert.equal(await page.title(), 'Kiln API — API reference');
       await page.waitForSelector('.info .title', { timeout: TIMEOUT });
       assert.match((await page.locator('.info .title').textContent()) ?? '', /^Kiln API/);
       const tags = await page.locator('.opblock-tag-section h3').evaluateAll((els) => els.map((el) => el.getAttribute('data-tag')));
-      assert.deepEqual(tags, ['users', 'posts', 'comments', 'tags']);
+      assert.deepEqual(tags, ['users', 'posts', 'comments', 'tags', 'health']);
       const summaries = await page.locator('.opblock-summary-description').allInnerTexts();
-      assert.equal(summaries.length, 4 * 7);
-      for (const summary of ['List posts', 'Create a posts record', 'Create many posts records', 'Get one posts record', 'Delete a tags record']) {
+      assert.equal(summaries.length, 4 * 7 + 2);
+      const probes = ['Liveness: the process answers', 'Readiness: the database answers'];
+      for (const summary of ['List posts', 'Create a posts record', 'Create many posts records', 'Get one posts record', 'Delete a tags record', ...probes]) {
         assert.ok(summaries.includes(summary), `"${summary}" is on the page`);
       }
       const paths = await page.locator('.opblock-summary-path').allInnerTexts();
@@ -111,7 +112,7 @@ for (const backend of BACKENDS) {
       const origin = `http://kiln-docs.test:${new URL(server.url).port}`;
       const named = await visit(browser, `${origin}/docs`);
       try {
-        assert.equal(await named.page.locator('.opblock-tag-section').count(), 4);
+        assert.equal(await named.page.locator('.opblock-tag-section').count(), 5);
         assert.deepEqual(
           named.requests.filter((url) => !url.startsWith(`${origin}/`)),
           [],

@@ -86,6 +86,27 @@ for (const backend of BACKENDS) {
       assert.doesNotMatch(all, /"authorization"|"cookie"/i);
     });
 
+    test('the server logger redacts secret-bearing fields for any code that logs them', async () => {
+      // What a plugin or an error cause might log: headers, credentials, tokens.
+      server.kiln.app.log.error(
+        {
+          probe: 'redaction',
+          headers: { ...SECRETS, 'set-cookie': 'x=secret-set-cookie', accept: 'application/json' },
+          body: { password: 'pw-never-logged', passwordHash: 'hash-never-logged', token: 'tok-never-logged', secret: 's-never-logged' },
+        },
+        'redaction probe',
+      );
+      const line = server.logs.find((l) => l.probe === 'redaction') as Record<string, any>;
+      assert.deepEqual(line.headers, {
+        authorization: '[redacted]',
+        cookie: '[redacted]',
+        'proxy-authorization': '[redacted]',
+        'set-cookie': '[redacted]',
+        accept: 'application/json',
+      });
+      assert.deepEqual(line.body, { password: '[redacted]', passwordHash: '[redacted]', token: '[redacted]', secret: '[redacted]' });
+    });
+
     test('a request rejected by the HTTP parser is logged once under the id it was answered with', async () => {
       const res = await server.fetch('/v1/users', { headers: { ...SECRETS, 'x-huge': 'h'.repeat(20_000) } });
       assert.equal(res.status, 431);

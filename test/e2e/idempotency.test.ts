@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { blogModel } from '../helpers/blog.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
@@ -148,6 +148,118 @@ for (const backend of BACKENDS) {
       await expectProblem(await post('/v1/tags/bulk', [{ name: 'fine' }, { name: 'freed' }], bulkKey), 409, 'KILN_UNIQUE_VIOLATION');
       assert.equal(await tagsNamed('fine'), 0);
       assert.equal((await post('/v1/tags/bulk', [{ name: 'fine' }, { name: 'fine-2' }], bulkKey)).status, 201);
+    });
+
+    /** Makes the stored record of `key` look `hours` old. */
+    const age = async (key: string, hours: number) => {
+      const rows = await server.db.query(
+        `UPDATE "kiln_idempotency_keys" SET "created_at" = now() - make_interval(hours => $2::int) WHERE "key" = $1 RETURNING "key"`,
+        [key, hours],
+      );
+      assert.equal(rows.length, 1, 'the key has a stored record');
+    };
+
+    test('a key older than the time-to-live (24 h by default) no longer replays: the same body creates anew', async () => {
+      const key = randomUUID();
+      const first = await post('/v1/tags', { name: 'ttl' }, key);
+      assert.equal(first.status, 201);
+      const firstId = (await first.json()).data.id;
+      assert.equal((await server.fetch(`/v1/tags/${firstId}`, { method: 'PATCH', json: { name: 'ttl-first' } })).status, 200);
+
+      await age(key, 23);
+      const fresh = await post('/v1/tags', { name: 'ttl' }, key);
+      assert.equal(fresh.status, 201);
+      assert.equal(fresh.headers.get('idempotent-replayed'), 'true', 'within the time-to-live it still replays');
+      assert.equal((await fresh.json()).data.id, firstId);
+
+      await age(key, 25);
+      const second = await post('/v1/tags', { name: 'ttl' }, key);
+      assert.equal(second.status, 201);
+      assert.equal(second.headers.get('idempotent-replayed'), null);
+      const body = await second.text();
+      const secondId = JSON.parse(body).data.id;
+      assert.notEqual(secondId, firstId);
+      assert.equal(second.headers.get('location'), `/v1/tags/${secondId}`);
+      assert.equal(await tagsNamed('ttl'), 1);
+      assert.equal(await tagsNamed('ttl-first'), 1);
+
+      const again = await post('/v1/tags', { name: 'ttl' }, key);
+      assert.equal(again.status, 201);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true', 'the key now replays the new response');
+      assert.equal(await again.text(), body);
+    });
+
+    test('an expired key may be reused with another body', async () => {
+      const key = randomUUID();
+      assert.equal((await post('/v1/tags', { name: 'ttl-a' }, key)).status, 201);
+      await expectProblem(await post('/v1/tags', { name: 'ttl-b' }, key), 422, 'KILN_IDEMPOTENCY_KEY_REUSED');
+      await age(key, 25);
+      const other = await post('/v1/tags', { name: 'ttl-b' }, key);
+      assert.equal(other.status, 201);
+      assert.equal(other.headers.get('idempotent-replayed'), null);
+      assert.equal((await other.json()).data.name, 'ttl-b');
+      await expectProblem(await post('/v1/tags', { name: 'ttl-a' }, key), 422, 'KILN_IDEMPOTENCY_KEY_REUSED');
+    });
+  });
+
+  describe(`expired Idempotency-Keys are swept (${backend})`, () => {
+    let server: TestServer;
+    const keys = async () => (await server.db.query<{ key: string }>(`SELECT "key" FROM "kiln_idempotency_keys" ORDER BY "key"`)).map((r) => r.key);
+
+    before(async () => {
+      // The sweeper is an hourly setInterval: mock it (only it) so the test can run it.
+      mock.timers.enable({ apis: ['setInterval'] });
+      server = await startTestServer(await blogModel(), backend, { idempotencyTtlHours: 2 });
+    });
+    after(async () => {
+      await server.close();
+      mock.timers.reset();
+    });
+
+    test('every hour, keys older than KILN_IDEMPOTENCY_TTL_HOURS are deleted and younger ones kept', async () => {
+      for (const [key, name] of [
+        ['a-expired', 'sweep-a'],
+        ['b-young', 'sweep-b'],
+        ['c-expired', 'sweep-c'],
+      ] as const) {
+        const res = await server.fetch('/v1/tags', { method: 'POST', json: { name }, headers: { 'idempotency-key': key } });
+        assert.equal(res.status, 201);
+      }
+      await server.db.query(`UPDATE "kiln_idempotency_keys" SET "created_at" = now() - interval '3 hours' WHERE "key" LIKE '%-expired'`);
+      await server.db.query(`UPDATE "kiln_idempotency_keys" SET "created_at" = now() - interval '1 hour' WHERE "key" = 'b-young'`);
+
+      mock.timers.tick(3599_999);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(await keys(), ['a-expired', 'b-young', 'c-expired'], 'nothing is swept before the hour');
+      mock.timers.tick(1);
+      for (let i = 0; i < 200 && (await keys()).length === 3; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(await keys(), ['b-young']);
+      assert.equal(
+        server.logs.some((l) => l.msg === 'could not sweep expired idempotency keys'),
+        false,
+      );
+
+      const young = await server.fetch('/v1/tags', { method: 'POST', json: { name: 'sweep-b' }, headers: { 'idempotency-key': 'b-young' } });
+      assert.equal(young.headers.get('idempotent-replayed'), 'true');
+    });
+
+    test('a sweep that fails is logged as a warning and the server keeps answering', async () => {
+      const realQuery = server.db.query;
+      server.db.query = (async () => {
+        throw Object.assign(new Error('relation "kiln_idempotency_keys" is locked'), { code: '55P03' });
+      }) as typeof server.db.query;
+      try {
+        mock.timers.tick(3600_000);
+        for (let i = 0; i < 100 && !server.logs.some((l) => l.msg === 'could not sweep expired idempotency keys'); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      } finally {
+        server.db.query = realQuery;
+      }
+      const warning = server.logs.find((l) => l.msg === 'could not sweep expired idempotency keys');
+      assert.equal(warning?.level, 40);
+      assert.match(JSON.stringify(warning?.err), /55P03/);
+      assert.equal((await server.fetch('/healthz')).status, 200);
     });
   });
 }

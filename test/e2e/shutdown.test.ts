@@ -38,6 +38,50 @@ async function startSlowPost(url: string, path: string, body: string): Promise<{
   };
 }
 
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  json: any;
+}
+
+/** A keep-alive connection to write requests on by hand and read their responses from, one by one. */
+async function openConnection(url: string) {
+  const { hostname, port } = new URL(url);
+  const socket: Socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  let received = Buffer.alloc(0);
+  let closed = false;
+  socket.on('data', (d: Buffer) => {
+    received = Buffer.concat([received, d]);
+  });
+  const close = once(socket, 'close').then(() => {
+    closed = true;
+  });
+  return {
+    write: (text: string) => socket.write(text),
+    /** Resolves true once the server has closed the connection, false if it is still open after `ms`. */
+    closedWithin: (ms: number) => Promise.race([close.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]),
+    /** The next whole response (the server frames every body with Content-Length). */
+    async next(): Promise<RawResponse> {
+      for (;;) {
+        const end = received.indexOf('\r\n\r\n');
+        if (end >= 0) {
+          const [statusLine = '', ...lines] = received.subarray(0, end).toString('latin1').split('\r\n');
+          const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+          const length = Number(headers['content-length'] ?? 0);
+          if (received.length >= end + 4 + length) {
+            const body = received.subarray(end + 4, end + 4 + length).toString('utf8');
+            received = received.subarray(end + 4 + length);
+            return { status: Number(statusLine.split(' ')[1]), headers, json: length > 0 ? JSON.parse(body) : undefined };
+          }
+        }
+        if (closed) throw new Error(`the connection closed; received: ${received.toString('latin1')}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+}
+
 function refusesConnections(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((done) => {
@@ -178,6 +222,102 @@ for (const backend of BACKENDS) {
       await closing;
       assert.deepEqual([answer.status, answer.json.data.name], [201, 'last']);
       assert.match(answer.head, /\r\nconnection: close\r\n/);
+    });
+  });
+
+  /**
+   * An idle keep-alive connection is closed as soon as shutdown starts (forceCloseConnections:
+   * 'idle'), so a request reaches the server on an open connection during shutdown only when its
+   * bytes had begun to arrive before: these tests send a request's headers up to the last line
+   * before close(), and the blank line that completes them after.
+   */
+  describe(`requests on open keep-alive connections while close() waits (${backend})`, () => {
+    let server: TestServer;
+    let slow: Awaited<ReturnType<typeof startSlowPost>>;
+    let answered: ReturnType<Awaited<ReturnType<typeof startSlowPost>>['finish']> | undefined;
+    let closing: Promise<void>;
+    let ready: Awaited<ReturnType<typeof openConnection>>;
+    let list: Awaited<ReturnType<typeof openConnection>>;
+    let create: Awaited<ReturnType<typeof openConnection>>;
+    let idle: Awaited<ReturnType<typeof openConnection>>;
+    const shuttingDown = (instance: string) => ({
+      type: 'https://kiln.dev/errors/KILN_SHUTTING_DOWN',
+      title: 'Server is shutting down',
+      status: 503,
+      // The shutdown gate answers every route first, /readyz included.
+      detail: 'this instance is shutting down; retry',
+      code: 'KILN_SHUTTING_DOWN',
+      instance,
+    });
+    const expectShuttingDown = (res: RawResponse) => {
+      assert.equal(res.status, 503, JSON.stringify(res.json));
+      assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+      assert.equal(res.headers.connection, 'close');
+      assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+      assert.deepEqual(res.json, shuttingDown(res.headers['x-request-id'] as string));
+    };
+
+    before(async () => {
+      server = await startTestServer(await blogModel(), backend);
+      const { host } = new URL(server.url);
+      ready = await openConnection(server.url);
+      list = await openConnection(server.url);
+      create = await openConnection(server.url);
+      idle = await openConnection(server.url);
+      for (const connection of [ready, list, create, idle]) {
+        connection.write(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        const first = await connection.next();
+        assert.deepEqual([first.status, first.headers.connection], [200, 'keep-alive']);
+      }
+      slow = await startSlowPost(server.url, '/v1/tags', JSON.stringify({ name: 'in-flight' }));
+      ready.write(`GET /readyz HTTP/1.1\r\nHost: ${host}\r\n`);
+      list.write(`GET /v1/tags HTTP/1.1\r\nHost: ${host}\r\nAccept: application/json\r\n`);
+      const body = JSON.stringify({ name: 'during-shutdown' });
+      create.write(`POST /v1/tags HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`);
+      await new Promise((r) => setTimeout(r, 100)); // let the server read those bytes
+      closing = server.kiln.close({ keepDatabase: true });
+      ready.write('\r\n');
+      list.write('\r\n');
+      create.write(`\r\n${body}`);
+    });
+    after(async () => {
+      await (answered ?? slow.finish());
+      await closing;
+      await server.close();
+    });
+
+    test('GET /readyz is 503 KILN_SHUTTING_DOWN with Connection: close, and the connection is closed', async () => {
+      expectShuttingDown(await ready.next());
+      assert.equal(await ready.closedWithin(2000), true);
+    });
+
+    test('an API request is 503 KILN_SHUTTING_DOWN with Connection: close and does not run', async () => {
+      expectShuttingDown(await list.next());
+      expectShuttingDown(await create.next());
+      assert.equal(await list.closedWithin(2000), true);
+      assert.equal(await create.closedWithin(2000), true);
+      const rows = await server.db.query(`SELECT "id" FROM "tags" WHERE "name" = 'during-shutdown'`);
+      assert.deepEqual(rows, []);
+    });
+
+    test('an idle keep-alive connection is closed without an answer', async () => {
+      assert.equal(await idle.closedWithin(2000), true);
+      await assert.rejects(idle.next(), /^Error: the connection closed; received: $/);
+    });
+
+    test('the request in flight is still answered, with Connection: close', async () => {
+      answered = slow.finish();
+      const answer = await answered;
+      assert.deepEqual([answer.status, answer.json.data.name], [201, 'in-flight']);
+      assert.match(answer.head, /\r\nconnection: close\r\n/);
+      await closing;
+      const logged = server.logs.filter((l) => l.msg === 'request').map((l) => `${l.method} ${l.path} ${l.status}`);
+      assert.deepEqual(logged.filter((l) => !l.startsWith('GET /healthz')).sort(), [
+        'GET /readyz 503',
+        'GET /v1/tags 503',
+        'POST /v1/tags 201',
+        'POST /v1/tags 503',
+      ]);
     });
   });
 }

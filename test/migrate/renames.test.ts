@@ -75,6 +75,7 @@ describe('renames are never guessed', () => {
       [
         'drop check posts_status_check (enum values change, added again below)',
         'rename resource posts → articles: table posts → articles',
+        'rename identity sequence posts_id_seq → articles_id_seq',
         'rename primary key posts_pkey → articles_pkey',
         'drop field articles.title',
         'add field articles.headline',
@@ -82,7 +83,7 @@ describe('renames are never guessed', () => {
         'enum articles.status: "published" → "live"',
       ],
     );
-    assert.equal(result.plan.steps[3]?.destructive, 'drops column articles.title and its data');
+    assert.equal(result.plan.steps[4]?.destructive, 'drops column articles.title and its data');
     copy.remove();
   });
 
@@ -117,6 +118,133 @@ describe('renames are never guessed', () => {
   });
 });
 
+describe('a renamedFrom hint that cannot apply stops generation', () => {
+  const users = { fields: { name: field.string({ maxLength: 50 }) } };
+  const tags = { fields: { label: field.text() } };
+  const postFields = { title: field.string({ maxLength: 100 }), name: field.string({ maxLength: 100 }), author: field.belongsTo('users') };
+  const base = { resources: { users, tags, posts: { fields: postFields } } };
+  const withPosts = (fields: object) => ({ resources: { users, tags, posts: { fields } } });
+  let tmp: ReturnType<typeof tempDir>;
+  before(async () => {
+    tmp = tempDir();
+    await generate(base, tmp.dir);
+  });
+  after(() => tmp.remove());
+
+  /** The one problem line of the error, after checking the error says nothing was written. */
+  async function problem(declaration: unknown, options: Parameters<typeof generate>[2] = {}): Promise<string> {
+    const error = await rejection(() => generate(declaration, tmp.dir, options));
+    assert.ok(error instanceof MigrateError);
+    const [head, ...lines] = error.message.split('\n');
+    assert.equal(head, 'a renamedFrom hint in the model cannot apply to this change; nothing was written:');
+    assert.equal(lines.length, 1, error.message);
+    assert.equal(readdirSync(tmp.dir).length, 1, 'nothing was written');
+    return lines[0] as string;
+  }
+
+  test('onto a name the last snapshot still has: the hint is not dropped (the old field is not planned as a drop)', async () => {
+    const declaration = withPosts({ title: field.string({ maxLength: 100, renamedFrom: 'name' }), author: postFields.author });
+    assert.equal(
+      await problem(declaration, { allowDestructive: true }),
+      '  - resources.posts.fields.title.renamedFrom = "name": the last migration\'s snapshot has both "name" and "title" in posts, ' +
+        'so "name" cannot take the name "title" in one migration. Remove renamedFrom to drop "name" instead, or rename in two migrations: ' +
+        'first drop or rename the old "title" and generate, then rename "name" to "title"',
+    );
+  });
+
+  test('from a field the last snapshot does not have', async () => {
+    assert.equal(
+      await problem(withPosts({ ...postFields, headline: field.text({ renamedFrom: 'titel' }) })),
+      '  - resources.posts.fields.headline.renamedFrom = "titel": the last migration\'s snapshot has no field "titel" in posts ' +
+        '(it has "title", "name", "author"); fix the name, or remove renamedFrom if "headline" is a new field',
+    );
+  });
+
+  test('between a belongsTo relation and a plain field', async () => {
+    assert.equal(
+      await problem(withPosts({ title: postFields.title, name: postFields.name, authorName: field.integer({ renamedFrom: 'author' }) })),
+      '  - resources.posts.fields.authorName.renamedFrom = "author": "author" was a belongsTo relation and "authorName" is a plain field: ' +
+        'they are different columns, so one cannot be renamed to the other. Remove renamedFrom, and move the data in a migration you edit if it should be kept',
+    );
+    assert.match(
+      await problem(withPosts({ title: postFields.title, author: postFields.author, writer: field.belongsTo('users', { renamedFrom: 'name' }) })),
+      /^ {2}- resources\.posts\.fields\.writer\.renamedFrom = "name": "name" was a plain field and "writer" is a belongsTo relation:/,
+    );
+  });
+
+  test('in a resource that is new in this change', async () => {
+    const declaration = { resources: { users, posts: { fields: postFields }, labels: { fields: { text: field.text({ renamedFrom: 'label' }) } } } };
+    assert.equal(
+      await problem(declaration, { noRenames: true, allowDestructive: true }),
+      '  - resources.labels.fields.text.renamedFrom = "label": resource "labels" is new in this migration (the last migration\'s snapshot has no ' +
+        '"labels", and no rename to it was given), so its fields have no previous names; remove renamedFrom, or name the resource it was renamed from ' +
+        '(renamedFrom on the resource, or --rename OLD=labels)',
+    );
+  });
+
+  test('resource hints: no such resource, or onto a name still in use', async () => {
+    assert.equal(
+      await problem({ resources: { users, posts: { fields: postFields }, labels: { ...tags, renamedFrom: 'tag' } } }),
+      '  - resources.labels.renamedFrom = "tag": the last migration\'s snapshot has no resource "tag" (it has "users", "tags", "posts"); ' +
+        'fix the name, or remove renamedFrom if "labels" is a new resource',
+    );
+    assert.equal(
+      await problem({ resources: { users: { ...users, renamedFrom: 'tags' }, posts: { fields: postFields } } }, { allowDestructive: true }),
+      '  - resources.users.renamedFrom = "tags": the last migration\'s snapshot has both "tags" and "users", so "tags" cannot take the name "users" ' +
+        'in one migration. Remove renamedFrom to drop "tags" instead, or rename in two migrations: first drop or rename the old "users" and generate, ' +
+        'then rename "tags" to "users"',
+    );
+  });
+
+  test('a hint and a flag, or two flags, that rename one name two ways are refused instead of one winning', async () => {
+    const hinted = withPosts({ heading: field.string({ maxLength: 100, renamedFrom: 'title' }), author: postFields.author });
+    const clash = await rejection(() => generate(hinted, tmp.dir, { renames: ['posts.name=heading'] }));
+    assert.equal(
+      clash.message,
+      'two renames conflict: field posts.title → heading (resources.posts.fields.heading.renamedFrom) and field posts.name → heading ' +
+        '(--rename posts.name=heading); only one name can become "heading". Keep the one you mean and remove the other.',
+    );
+    const twoWays = withPosts({ a: field.string({ maxLength: 100 }), b: field.string({ maxLength: 100 }), author: postFields.author });
+    const flags = await rejection(() => generate(twoWays, tmp.dir, { renames: ['posts.title=a', 'posts.title=b'] }));
+    assert.equal(
+      flags.message,
+      'two renames conflict: field posts.title → a (--rename posts.title=a) and field posts.title → b (--rename posts.title=b); ' +
+        '"title" can become only one name. Keep the one you mean and remove the other.',
+    );
+    assert.equal(readdirSync(tmp.dir).length, 1, 'nothing was written');
+  });
+
+  test('a hint already carried out may stay in the model; the first migration ignores hints', async () => {
+    const copy = tempDir();
+    try {
+      cpSync(tmp.dir, copy.dir, { recursive: true });
+      const renamedPosts = {
+        renamedFrom: 'posts',
+        fields: { headline: field.string({ maxLength: 100, renamedFrom: 'title' }), name: postFields.name, author: postFields.author },
+      };
+      const renamed = await generate({ resources: { users, tags, articles: renamedPosts } }, copy.dir);
+      assert.ok(renamed.written);
+      const later = {
+        resources: { users, tags, articles: { ...renamedPosts, fields: { ...renamedPosts.fields, slug: field.string({ maxLength: 100, nullable: true }) } } },
+      };
+      const next = await generate(later, copy.dir);
+      assert.ok(next.written);
+      assert.deepEqual(
+        next.plan.steps.map((s) => s.summary),
+        ['add field articles.slug'],
+      );
+      const fresh = tempDir();
+      try {
+        assert.ok((await generate(later, fresh.dir)).written, 'a first migration from a model that still carries hints');
+      } finally {
+        fresh.remove();
+      }
+    } finally {
+      copy.remove();
+    }
+  });
+});
+
 for (const backend of BACKENDS) {
   describe(`a rename keeps the data (${backend})`, () => {
     let db: TestDatabase;
@@ -146,6 +274,11 @@ for (const backend of BACKENDS) {
         { headline: 'Kept', status: 'live' },
         { headline: 'Draft', status: 'draft' },
       ]);
+      // The table's identity sequence moved with it and carries on counting.
+      const [row] = await db.db.query(
+        `INSERT INTO "articles" ("headline") VALUES ('Next') RETURNING "id"::int AS "id", pg_get_serial_sequence('"articles"', 'id') AS "sequence"`,
+      );
+      assert.deepEqual({ ...row, sequence: String(row?.sequence).replace(/^.*\./, '') }, { id: 3, sequence: 'articles_id_seq' });
     });
   });
 }

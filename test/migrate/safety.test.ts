@@ -9,7 +9,7 @@ import { DriftError, migrateDown, migrateUp } from '../../src/migrate/runner.js'
 import { migrationStatus, verifyMigrations } from '../../src/migrate/status.js';
 import { field } from '../../src/model/define.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../helpers/server.js';
-import { dropAllTables, generate, model, rejection, tempDir } from './helpers.js';
+import { dropAllTables, generate, model, rejection, schemaDrift, tempDir } from './helpers.js';
 
 const v1 = { resources: { users: { fields: { name: field.string({ maxLength: 50 }) } } } };
 const v2 = { resources: { users: { fields: { name: field.string({ maxLength: 50, unique: true }), age: field.integer({ default: 0 }) } } } };
@@ -126,6 +126,87 @@ for (const backend of BACKENDS) {
           '  - column "users.age" has default 5 in the database, 0 in the snapshot',
       );
       assert.deepEqual((await migrationStatus(db.db, tmp.dir)).pending, [second.name]);
+    });
+
+    test('removing an enum value that rows still hold fails in up, leaving the database as before and naming the statement', async () => {
+      const roles = (values: string[]) => ({
+        resources: { users: { fields: { name: field.string({ maxLength: 50 }), role: field.enum(values, { default: 'member' }) } } },
+      });
+      await generate(roles(['admin', 'member', 'guest']), tmp.dir);
+      await migrateUp(db.db, tmp.dir);
+      await db.db.query(`UPDATE "users" SET "role" = 'guest' WHERE "id" = 2`);
+      const removal = await generate(roles(['admin', 'member']), tmp.dir, { allowDestructive: true });
+      assert.ok(removal.written);
+      const schemaBefore = await db.db.transaction((tx) => introspect(tx));
+      const error = await rejection(() => migrateUp(db.db, tmp.dir));
+      assert.ok(error instanceof MigrationFailedError);
+      assert.equal(error.migration, removal.name);
+      assert.equal(error.statement, `ALTER TABLE "users" ADD CONSTRAINT "users_role_check" CHECK ("role" IN ('admin', 'member'))`);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^migration ${removal.name} failed and was rolled back; the database is as it was before it\\.\\n {2}statement: ALTER TABLE "users" ADD CONSTRAINT "users_role_check"`,
+        ),
+      );
+      assert.match(error.cause.message, /is violated by some row/);
+      assert.deepEqual(await db.db.transaction((tx) => introspect(tx)), schemaBefore, 'the dropped CHECK is back');
+      assert.deepEqual(await db.db.query(`SELECT "id", "role" FROM "users" ORDER BY "id"`), [
+        { id: '1', role: 'member' },
+        { id: '2', role: 'guest' },
+        { id: '3', role: 'member' },
+      ]);
+      assert.deepEqual((await migrationStatus(db.db, tmp.dir)).pending, [removal.name]);
+    });
+
+    test('a pending migration older than the last applied one is refused, saying how to fix it', async () => {
+      const second = await generate(v2, tmp.dir);
+      assert.ok(second.written);
+      await db.db.query(`UPDATE "users" SET "name" = 'Ann' WHERE "id" = 3`);
+      await migrateUp(db.db, tmp.dir);
+      // A migration made on a branch before `second`, merged after `second` was applied.
+      const branch = await generate({ resources: { users: { fields: { ...v2.resources.users.fields, bio: field.text({ nullable: true }) } } } }, tmp.dir);
+      assert.ok(branch.written);
+      const older = `${Number(first.slice(0, 14)) + 30}_from-a-branch`;
+      renameSync(branch.folder, join(tmp.dir, older));
+      const expected =
+        'the migration history does not match the migrations directory:\n' +
+        `  - ${older} is older than the last applied migration ${second.name} but was never applied (merged from an older branch?): ` +
+        `delete its folder and run "kiln migrate generate" again, so that the change comes after ${second.name} (carry over any edits made to its up.sql)\n`;
+      const error = await rejection(() => migrateUp(db.db, tmp.dir));
+      assert.ok(error instanceof MigrateError);
+      assert.equal(error.message.slice(0, expected.length), expected);
+      assert.equal((await db.db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'bio'`)).length, 0);
+      assert.deepEqual((await migrationStatus(db.db, tmp.dir)).pending, [older]);
+    });
+
+    test('a down.sql with a step Kiln cannot undo is refused until a person writes it, then reverts', async () => {
+      const flag = (inPrint: object, name: object = { maxLength: 50 }) => ({
+        resources: { users: { fields: { name: field.string(name), inPrint } } },
+      });
+      const before = await generate(flag(field.boolean({ default: false })), tmp.dir);
+      assert.ok(before.written);
+      await migrateUp(db.db, tmp.dir);
+      await db.db.query(`UPDATE "users" SET "in_print" = true WHERE "id" = 2`);
+      const change = await generate(flag(field.float({ default: 0 }), { maxLength: 50, index: true }), tmp.dir);
+      assert.ok(change.written);
+      await migrateUp(db.db, tmp.dir);
+      const error = await rejection(() => migrateDown(db.db, tmp.dir));
+      assert.equal(error.message, `migration ${change.name} cannot be reverted: its down.sql is marked kiln:irreversible (it says why); nothing was reverted`);
+      // What a person does: write the statements in place of the comment, then delete the mark.
+      const path = join(change.folder, 'down.sql');
+      const written = readFileSync(path, 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((line) => (line.startsWith('--   ALTER TABLE') ? line.slice(5).replace('<your conversion of "in_print">', '"in_print" <> 0') : line))
+        .join('\n');
+      writeFileSync(path, written);
+      assert.deepEqual(await migrateDown(db.db, tmp.dir), { reverted: [change.name] });
+      assert.deepEqual(await schemaDrift(db, listMigrations(tmp.dir).find((m) => m.name === before.name)?.snapshot), [], 'back to the earlier schema');
+      assert.deepEqual(await db.db.query(`SELECT "id", "in_print" FROM "users" ORDER BY "id"`), [
+        { id: '1', in_print: false },
+        { id: '2', in_print: true },
+        { id: '3', in_print: false },
+      ]);
     });
 
     test('down refuses a migration whose down.sql is marked irreversible, and reverts otherwise', async () => {

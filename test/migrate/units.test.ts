@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { castPlan } from '../../src/migrate/cast.js';
 import { checksumOf, migrationName, slugify } from '../../src/migrate/files.js';
-import { renameHints } from '../../src/migrate/renames.js';
+import { renameHints } from '../../src/migrate/rename-hints.js';
 import { parseSnapshot, sameSnapshot, snapshotOf } from '../../src/migrate/snapshot.js';
 import { splitStatements } from '../../src/migrate/split.js';
 import { compileModel } from '../../src/model/compile.js';
@@ -120,12 +120,12 @@ describe('renamedFrom in the model', () => {
         },
       },
     });
-    assert.deepEqual([...hints.resources], [['articles', 'posts']]);
+    assert.deepEqual([...hints.resources], [['articles', { path: 'resources.articles.renamedFrom', declared: 'posts', from: 'posts' }]]);
     assert.deepEqual(
       [...hints.fields],
       [
-        ['articles.headline', 'title'],
-        ['articles.writerId', 'authorId'],
+        ['articles.headline', { path: 'resources.articles.fields.headline.renamedFrom', declared: 'title', from: 'title' }],
+        ['articles.writerId', { path: 'resources.articles.fields.writer.renamedFrom', declared: 'author', from: 'authorId' }],
       ],
     );
   });

@@ -3,10 +3,14 @@
 --
 -- Changes:
 --   rename resource writers → authors: table writers → authors
+--   rename identity sequence writers_id_seq → authors_id_seq
 --   rename primary key writers_pkey → authors_pkey
 
 -- rename resource writers → authors: table writers → authors
 ALTER TABLE "writers" RENAME TO "authors";
+
+-- rename identity sequence writers_id_seq → authors_id_seq
+ALTER SEQUENCE "writers_id_seq" RENAME TO "authors_id_seq";
 
 -- rename primary key writers_pkey → authors_pkey
 ALTER TABLE "authors" RENAME CONSTRAINT "writers_pkey" TO "authors_pkey";

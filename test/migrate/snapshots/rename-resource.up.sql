@@ -4,10 +4,14 @@
 --
 -- Changes:
 --   rename resource authors → writers: table authors → writers
+--   rename identity sequence authors_id_seq → writers_id_seq
 --   rename primary key authors_pkey → writers_pkey
 
 -- rename resource authors → writers: table authors → writers
 ALTER TABLE "authors" RENAME TO "writers";
+
+-- rename identity sequence authors_id_seq → writers_id_seq
+ALTER SEQUENCE "authors_id_seq" RENAME TO "writers_id_seq";
 
 -- rename primary key authors_pkey → writers_pkey
 ALTER TABLE "writers" RENAME CONSTRAINT "authors_pkey" TO "writers_pkey";
