@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { openPostgres } from '../src/db/postgres.js';
-import type { Model } from '../src/model/ir.js';
 import { ensureSchema } from '../src/migrate/ensure-schema.js';
+import type { Model } from '../src/model/ir.js';
 
 export interface DatasetSize {
   readonly users: number;
