@@ -21,7 +21,7 @@ import { Serializers } from '../rest/serializers.js';
 import { installErrorHandling, PROBLEM_TYPE, sendProblem } from './error-handler.js';
 import { registerHealth } from './health.js';
 import { acceptsJson } from './negotiation.js';
-import { installRequestLogging, loggerOptions, requestId } from './observability.js';
+import { flushStdoutLog, installRequestLogging, loggerOptions, requestId } from './observability.js';
 import { installSecurityHeaders } from './security-headers.js';
 
 export interface KilnAppOptions {
@@ -147,6 +147,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
       closing = true;
       clearInterval(sweeper);
       await app.close();
+      if (!options.logStream) await flushStdoutLog();
       if (!keepDatabase) await db.close();
     },
   };
