@@ -9,7 +9,7 @@ import { DriftError, migrateUp } from '../../src/migrate/runner.js';
 import { migrationStatus, verifyMigrations } from '../../src/migrate/status.js';
 import { field } from '../../src/model/define.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../helpers/server.js';
-import { dropAllTables, generate, model, rejection, tempDir } from './helpers.js';
+import { dropAllTables, firstMigrationApplied, generate, model, rejection, type tempDir } from './helpers.js';
 
 const v1 = { resources: { users: { fields: { name: field.string({ maxLength: 50 }), age: field.integer({ nullable: true }) } } } };
 const indexed = { resources: { users: { fields: { name: field.string({ maxLength: 50, index: true }), age: field.integer({ nullable: true }) } } } };
@@ -21,12 +21,7 @@ for (const backend of BACKENDS) {
     let first: string;
     beforeEach(async () => {
       db ??= await createTestDatabase(backend);
-      tmp = tempDir();
-      const result = await generate(v1, tmp.dir);
-      assert.ok(result.written);
-      first = result.name;
-      await migrateUp(db.db, tmp.dir);
-      await db.db.query(`INSERT INTO "users" ("name") VALUES ('Ada'), ('Bob')`);
+      ({ tmp, first } = await firstMigrationApplied(db, v1, `INSERT INTO "users" ("name") VALUES ('Ada'), ('Bob')`));
     });
     afterEach(async () => {
       await dropAllTables(db);

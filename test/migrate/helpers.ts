@@ -7,6 +7,7 @@ import { openPostgres } from '../../src/db/postgres.js';
 import { listMigrations } from '../../src/migrate/files.js';
 import { type GenerateOptions, generateMigration } from '../../src/migrate/generate.js';
 import { compareSchemas, expectedSchema, introspect } from '../../src/migrate/introspect.js';
+import { migrateUp } from '../../src/migrate/runner.js';
 import { EMPTY_SNAPSHOT, type Snapshot } from '../../src/migrate/snapshot.js';
 import type { Model } from '../../src/model/ir.js';
 import { compileOrThrow } from '../../src/model/load.js';
@@ -29,6 +30,23 @@ let clock = Date.UTC(2025, 0, 1, 12, 0, 0);
 export async function generate(declaration: unknown, dir: string, options: Partial<GenerateOptions> = {}) {
   clock += 60_000;
   return generateMigration({ model: model(declaration), declaration, dir, now: new Date(clock), ...options });
+}
+
+/**
+ * A fresh migrations folder whose first migration (generated from `declaration`) is applied to `test`,
+ * then `seed` run: the starting point of the suites that migrate a database holding data.
+ */
+export async function firstMigrationApplied(
+  test: TestDatabase,
+  declaration: unknown,
+  seed: string,
+): Promise<{ tmp: ReturnType<typeof tempDir>; first: string }> {
+  const tmp = tempDir();
+  const result = await generate(declaration, tmp.dir);
+  assert.ok(result.written);
+  await migrateUp(test.db, tmp.dir);
+  await test.db.query(seed);
+  return { tmp, first: result.name };
 }
 
 /** A copy of a migrations folder with only its first `count` migrations (what a checkout of an earlier commit holds). */

@@ -9,7 +9,7 @@ import { DriftError, migrateDown, migrateUp } from '../../src/migrate/runner.js'
 import { migrationStatus, verifyMigrations } from '../../src/migrate/status.js';
 import { field } from '../../src/model/define.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../helpers/server.js';
-import { dropAllTables, generate, model, rejection, schemaDrift, tempDir } from './helpers.js';
+import { dropAllTables, firstMigrationApplied, generate, model, rejection, schemaDrift, type tempDir } from './helpers.js';
 
 const v1 = { resources: { users: { fields: { name: field.string({ maxLength: 50 }) } } } };
 const v2 = { resources: { users: { fields: { name: field.string({ maxLength: 50, unique: true }), age: field.integer({ default: 0 }) } } } };
@@ -21,12 +21,7 @@ for (const backend of BACKENDS) {
     let first: string;
     beforeEach(async () => {
       db ??= await createTestDatabase(backend);
-      tmp = tempDir();
-      const result = await generate(v1, tmp.dir);
-      assert.ok(result.written);
-      first = result.name;
-      await migrateUp(db.db, tmp.dir);
-      await db.db.query(`INSERT INTO "users" ("name") VALUES ('Ada'), ('Bob'), ('Ada')`);
+      ({ tmp, first } = await firstMigrationApplied(db, v1, `INSERT INTO "users" ("name") VALUES ('Ada'), ('Bob'), ('Ada')`));
     });
     afterEach(async () => {
       await dropAllTables(db);
