@@ -67,10 +67,10 @@ export interface PlainFieldDeclaration extends CommonFieldOptions {
   type: 'boolean' | 'date' | 'datetime' | 'json' | 'uuid';
 }
 
-export interface BelongsToDeclaration {
+export interface BelongsToDeclaration<T extends string = string> {
   type: 'belongsTo';
   /** Name of the resource this one points at. */
-  target: string;
+  target: T;
   required?: boolean;
   nullable?: boolean;
   onDelete?: OnDelete;
@@ -81,17 +81,17 @@ export interface BelongsToDeclaration {
   renamedFrom?: string;
 }
 
-export interface HasManyDeclaration {
+export interface HasManyDeclaration<T extends string = string> {
   type: 'hasMany';
-  target: string;
+  target: T;
   /** The belongsTo field on the target that points back; inferred when there is exactly one. */
   inverse?: string;
   description?: string;
 }
 
-export interface ManyToManyDeclaration {
+export interface ManyToManyDeclaration<T extends string = string> {
   type: 'manyToMany';
-  target: string;
+  target: T;
   /** Join table name; defaults to the two table names sorted and joined by `_`. */
   through?: string;
   description?: string;
@@ -109,7 +109,7 @@ export type FieldDeclaration =
   | ManyToManyDeclaration;
 
 export interface IndexDeclaration {
-  fields: string[];
+  fields: readonly string[];
   unique?: boolean;
   name?: string;
 }
@@ -125,8 +125,8 @@ export interface ResourceDeclaration {
   /** URL segment; defaults to the resource name in kebab-case. */
   path?: string;
   /** Composite unique constraints, each a list of field names. */
-  unique?: string[][];
-  indexes?: IndexDeclaration[];
+  unique?: readonly (readonly string[])[];
+  indexes?: readonly IndexDeclaration[];
   description?: string;
   /** The resource's previous name: a migration renames its table instead of dropping it. */
   renamedFrom?: string;

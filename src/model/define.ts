@@ -1,3 +1,4 @@
+import type { CheckedModel } from './checked-model.js';
 import type {
   BelongsToDeclaration,
   BigintFieldDeclaration,
@@ -13,8 +14,12 @@ import type {
   StringFieldDeclaration,
 } from './declaration.js';
 
-/** Typed identity helpers: they give editor completion and return plain data the loader validates. */
-export function defineModel<const M extends ModelDeclaration>(model: M): M {
+/**
+ * Typed identity helpers: they give editor completion and return plain data the loader validates.
+ * defineModel also checks, at compile time, that every relation targets a resource of the model and
+ * that `unique` and `indexes` name stored fields of their resource (see checked-model.ts).
+ */
+export function defineModel<const M extends ModelDeclaration>(model: M & CheckedModel<M>): M {
   return model;
 }
 
@@ -42,17 +47,18 @@ export const field = {
     values,
     ...o,
   }),
-  belongsTo: (target: string, o: Options<Omit<BelongsToDeclaration, 'target'>> = {}): BelongsToDeclaration => ({
+  // The target keeps its literal type, so defineModel can check it names a resource of the model.
+  belongsTo: <const T extends string>(target: T, o: Options<Omit<BelongsToDeclaration, 'target'>> = {}): BelongsToDeclaration<T> => ({
     type: 'belongsTo',
     target,
     ...o,
   }),
-  hasMany: (target: string, o: Options<Omit<HasManyDeclaration, 'target'>> = {}): HasManyDeclaration => ({
+  hasMany: <const T extends string>(target: T, o: Options<Omit<HasManyDeclaration, 'target'>> = {}): HasManyDeclaration<T> => ({
     type: 'hasMany',
     target,
     ...o,
   }),
-  manyToMany: (target: string, o: Options<Omit<ManyToManyDeclaration, 'target'>> = {}): ManyToManyDeclaration => ({
+  manyToMany: <const T extends string>(target: T, o: Options<Omit<ManyToManyDeclaration, 'target'>> = {}): ManyToManyDeclaration<T> => ({
     type: 'manyToMany',
     target,
     ...o,
