@@ -19,7 +19,7 @@ import { settingsFor } from './settings-file.js';
 
 function shownDataDir(dir: string): string {
   if (dir === 'memory') return 'memory';
-  return isAbsolute(dir) || dir.startsWith('.') ? dir : `./${dir}`;
+  return isAbsolute(dir) || dir.startsWith('./') || dir.startsWith('../') ? dir : `./${dir}`;
 }
 
 function banner(kiln: RunningKiln, model: Model, settings: Settings, options: CliOptions): string {
