@@ -125,7 +125,8 @@ export const SETTINGS = {
     default: 5000,
     min: 1,
     max: 1000000,
-    description: 'Most records one read may return at worst, counting the page and every included record; a request that could return more is refused with 400 before any SQL runs.',
+    description:
+      'Most records one read may return at worst, counting the page and every included record; a request that could return more is refused with 400 before any SQL runs.',
   }),
   bodyLimit: spec({ env: 'KILN_BODY_LIMIT', kind: 'integer', default: 1048576, min: 1, description: 'Largest request body in bytes (413 above it).' }),
   maxHeaderSize: spec({
