@@ -4,7 +4,7 @@ import type { Settings } from './config/settings.js';
 import { type SeedData, seedIfEmpty } from './core/seed.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
-import { buildApp, type KilnApp } from './http/server.js';
+import { buildApp, type KilnApp, type KilnAppOptions } from './http/server.js';
 import { ensureSchema } from './migrate/ensure-schema.js';
 import { type MigratedSchemaOptions, prepareMigratedSchema } from './migrate/serving.js';
 import type { Model } from './model/ir.js';
@@ -27,6 +27,10 @@ export interface StartOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** Default `ensure`. */
   readonly schema?: SchemaMode;
+  /** The pipeline's extension points: see KilnAppOptions. */
+  readonly authenticators?: KilnAppOptions['authenticators'];
+  readonly rateLimiters?: KilnAppOptions['rateLimiters'];
+  readonly access?: KilnAppOptions['access'];
 }
 
 export interface RunningKiln extends KilnApp {
@@ -42,7 +46,16 @@ export async function startKiln(options: StartOptions): Promise<RunningKiln> {
     if (options.schema?.mode === 'migrations') await prepareMigratedSchema(db, options.model, options.settings.dbSchema, options.schema);
     else await ensureSchema(db, options.model, options.settings.dbSchema);
     const seeded = options.seedFile ? await seedIfEmpty(db, options.model, JSON.parse(readFileSync(options.seedFile, 'utf8')) as SeedData) : false;
-    const kiln = await buildApp({ model: options.model, settings: options.settings, db, title: options.title, logStream: options.logStream });
+    const kiln = await buildApp({
+      model: options.model,
+      settings: options.settings,
+      db,
+      title: options.title,
+      logStream: options.logStream,
+      authenticators: options.authenticators,
+      rateLimiters: options.rateLimiters,
+      access: options.access,
+    });
     const { host } = options.settings;
     await kiln.app.listen({ host, port: options.settings.port });
     const { port } = kiln.app.server.address() as AddressInfo;

@@ -11,9 +11,7 @@ export async function runOpenapi(options: CliOptions): Promise<number> {
     version: '1.0.0',
     prefix: settings.apiPrefix,
     publicUrl: settings.publicUrl,
-    defaultLimit: settings.pageDefaultLimit,
-    maxLimit: settings.pageMaxLimit,
-    bulkMaxItems: settings.bulkMaxItems,
+    limits: settings,
   });
   // A reader that stops early (`kiln openapi | head`) is not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {

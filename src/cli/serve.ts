@@ -40,8 +40,17 @@ function banner(kiln: RunningKiln, model: Model, settings: Settings, options: Cl
 }
 
 /**
- * Serves until SIGTERM/SIGINT, then shuts down gracefully: stop accepting, let in-flight requests
- * finish, close the pool. Past KILN_SHUTDOWN_TIMEOUT_MS it exits with 1 rather than hang.
+ * How long after the signal open keep-alive connections may still bring a request, answered 503
+ * KILN_SHUTTING_DOWN with Connection: close: a request a client sent on a connection it believed open
+ * gets an answer it can act on instead of a reset. A second covers that race without holding up the
+ * exit; the window is at most half of KILN_SHUTDOWN_TIMEOUT_MS, so it is never what times shutdown out.
+ */
+const DRAIN_MS = 1000;
+
+/**
+ * Serves until SIGTERM/SIGINT, then shuts down gracefully: stop accepting, answer requests on open
+ * keep-alive connections with 503 for the drain window, let in-flight requests finish, close the pool.
+ * Past KILN_SHUTDOWN_TIMEOUT_MS it exits with 1 rather than hang.
  */
 export async function runServe(options: CliOptions): Promise<number> {
   const settings = await settingsFor(options);
@@ -58,13 +67,14 @@ export async function runServe(options: CliOptions): Promise<number> {
     process.once('SIGTERM', () => done('SIGTERM'));
     process.once('SIGINT', () => done('SIGINT'));
   });
-  kiln.app.log.info({ signal }, 'shutting down');
+  const drainMs = Math.min(DRAIN_MS, Math.floor(settings.shutdownTimeoutMs / 2));
+  kiln.app.log.info({ signal, drainMs }, 'shutting down');
   const timer = setTimeout(() => {
     kiln.app.log.error({ timeoutMs: settings.shutdownTimeoutMs }, 'shutdown timed out; exiting with requests still in flight');
     process.exit(1);
   }, settings.shutdownTimeoutMs);
   timer.unref();
-  await kiln.close();
+  await kiln.close({ drainMs });
   clearTimeout(timer);
   kiln.app.log.info('stopped');
   return 0;

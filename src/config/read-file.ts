@@ -33,13 +33,36 @@ export async function readDeclarationFile(file: string): Promise<unknown> {
       // A fresh query string bypasses the module cache, so `kiln dev` sees edits.
       const url = `${pathToFileURL(file).href}?t=${Date.now()}`;
       const mod = TS_EXTENSIONS.includes(ext) ? await (await import('tsx/esm/api')).tsImport(url, import.meta.url) : await import(url);
-      return (mod as { default?: unknown }).default;
+      const declaration = defaultExport(mod as Record<string, unknown>);
+      // Without this check a file that forgot `export default` would read as an empty declaration.
+      if (declaration === undefined) {
+        throw new FileReadError(
+          file,
+          'has no default export',
+          'export the declaration as the default: export default defineModel({ … }) (or export default { … })',
+        );
+      }
+      return declaration;
     }
   } catch (error) {
+    if (error instanceof FileReadError) throw error;
     if (error instanceof DataSyntaxError && error.duplicates.length > 0) {
       throw new FileReadError(file, error.message, 'keep one entry of each name: the later one would silently replace the earlier', error.duplicates);
     }
     throw new FileReadError(file, `cannot be read: ${(error as Error).message.split('\n')[0]}`, 'fix the syntax error');
   }
   throw new FileReadError(file, `unknown file type "${ext}"`, 'use .ts, .js, .yaml, .yml or .json');
+}
+
+/**
+ * The default export of an imported module. A TypeScript file in a CommonJS package is compiled to
+ * `exports.default = …` under an `__esModule` marker, and Node hands the whole exports object over as
+ * the default; the declaration is the `default` inside it (absent when the file only has named exports).
+ */
+function defaultExport(mod: Record<string, unknown>): unknown {
+  const value = Object.hasOwn(mod, 'default') ? mod.default : undefined;
+  if (typeof value === 'object' && value !== null && (value as { __esModule?: unknown }).__esModule === true) {
+    return Object.hasOwn(value, 'default') ? (value as { default: unknown }).default : undefined;
+  }
+  return value;
 }

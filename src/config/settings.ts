@@ -122,7 +122,7 @@ export const SETTINGS = {
   includeMaxRows: spec({
     env: 'KILN_INCLUDE_MAX_ROWS',
     kind: 'integer',
-    default: 5000,
+    default: 10000,
     min: 1,
     max: 1000000,
     description:

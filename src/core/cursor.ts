@@ -1,5 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KilnError } from './errors.js';
+import { FIXED_LIMITS } from './limits.js';
+
+/** Where a page starts: after these sort values, or after the row with this id (see encode). */
+export type Position = { readonly after: readonly unknown[] } | { readonly anchor: unknown };
 
 /**
  * Opaque keyset cursors: the sort signature and the last row's sort values, signed with HMAC so a
@@ -12,12 +16,17 @@ export class CursorCodec {
     this.#key = secret ? Buffer.from(secret) : randomBytes(32);
   }
 
-  encode(sortSignature: string, values: readonly unknown[]): string {
-    const payload = Buffer.from(JSON.stringify({ s: sortSignature, v: values })).toString('base64url');
-    return `${payload}.${this.#sign(payload)}`;
+  /**
+   * The cursor after the row with `values` (its sort values) and `id`. Sort values that would make it
+   * longer than clients may send back (FIXED_LIMITS.cursorLength: long text sort keys) are replaced by
+   * the row's id, an anchor whose sort values are read again when the next page is asked for.
+   */
+  encode(sortSignature: string, values: readonly unknown[], id: unknown): string {
+    const cursor = this.#seal({ s: sortSignature, v: values });
+    return cursor.length <= FIXED_LIMITS.cursorLength ? cursor : this.#seal({ s: sortSignature, a: id });
   }
 
-  decode(cursor: string, sortSignature: string): unknown[] {
+  decode(cursor: string, sortSignature: string): Position {
     const [payload, signature, extra] = cursor.split('.');
     if (!payload || !signature || extra !== undefined || !this.#verify(payload, signature)) {
       throw invalid('the cursor is not one this server issued, or it was altered');
@@ -28,10 +37,16 @@ export class CursorCodec {
     } catch {
       throw invalid('the cursor is not readable');
     }
-    const { s, v } = parsed as { s?: unknown; v?: unknown };
+    const { s, v, a } = parsed as { s?: unknown; v?: unknown; a?: unknown };
     if (s !== sortSignature) throw invalid('the cursor was issued for another sort order or resource; pass the same `sort` as the first page');
-    if (!Array.isArray(v)) throw invalid('the cursor is not readable');
-    return v;
+    if (Array.isArray(v)) return { after: v };
+    if (a !== undefined && a !== null) return { anchor: a };
+    throw invalid('the cursor is not readable');
+  }
+
+  #seal(content: object): string {
+    const payload = Buffer.from(JSON.stringify(content)).toString('base64url');
+    return `${payload}.${this.#sign(payload)}`;
   }
 
   #sign(payload: string): string {
@@ -45,6 +60,6 @@ export class CursorCodec {
   }
 }
 
-function invalid(detail: string): KilnError {
+export function invalid(detail: string): KilnError {
   return new KilnError('KILN_CURSOR_INVALID', { detail, errors: [{ path: 'cursor', code: 'invalid', message: detail }] });
 }

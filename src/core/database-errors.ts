@@ -1,3 +1,4 @@
+import { isConnectionFailure } from '../db/connection-errors.js';
 import type { Model } from '../model/ir.js';
 import { KilnError } from './errors.js';
 
@@ -53,14 +54,11 @@ export class DatabaseErrorMapper {
       case '22P05':
         return new KilnError('KILN_VALIDATION_FAILED', { detail: 'a text value contains a character that cannot be stored (such as \\u0000)' });
     }
-    if (
-      /^(08|53|57P)/.test(code) ||
-      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(code) ||
-      /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error/i.test(String((error as Error)?.message))
-    ) {
+    if (isConnectionFailure(error)) {
       // The cause goes to the server log (never to the client), so the operator sees why.
       return new KilnError('KILN_DATABASE_UNAVAILABLE', { detail: 'the database cannot be reached right now', cause: error });
     }
+    // Anything else, 08P01 (protocol violation) included, is a defect: left for the 500 handler, which logs it.
     return undefined;
   }
 

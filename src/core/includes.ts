@@ -1,98 +1,124 @@
-import type { Queryable } from '../db/database.js';
-import type { Model, Resource } from '../model/ir.js';
-import { getResource } from '../model/ir.js';
-import { compileFindByKeys, compileManyToManyFetch, type Join, joinedColumn, PARENT_KEY, type RowScope } from '../sql/select.js';
-import type { IncludeTree, Row } from './query.js';
-import { type RowShaper, readableFields } from './rows.js';
-
-interface IncludeOptions {
-  readonly perParent: number;
-  readonly scope?: RowScope;
-}
-
 /**
- * Attaches included relations to `rows`: one statement per relation per level, whatever the number
- * of rows, so a page of 100 posts with author and comments costs three statements, not 201.
+ * Attaches included relations to rows. One statement per include node and level, whatever the number
+ * of rows, so a page of 100 posts with author and comments costs three statements, not 201. A
+ * to-many node returns at most its limit per parent, and a parent with more says so in `_truncated`.
+ * belongsTo relations at the top of a read are joined into its own statement instead (see planJoins).
  */
-export async function loadIncludes(
-  q: Queryable,
-  model: Model,
-  shaper: RowShaper,
-  resource: Resource,
-  rows: Row[],
-  include: IncludeTree,
-  options: IncludeOptions,
-): Promise<void> {
+import type { Queryable } from '../db/database.js';
+import { type Access, compileIncludeFetch, type Join, joinedColumn, PARENT_KEY } from '../sql/select.js';
+import type { CompiledModel } from './compiled-model.js';
+import { type IncludeNode, type Row, TRUNCATED } from './query.js';
+import { shapeRows } from './rows.js';
+
+/** The access rule of each resource a read reaches, for this request. */
+export type ScopeFor = (node: IncludeNode) => Access;
+
+export async function loadIncludes(q: Queryable, compiled: CompiledModel, rows: Row[], nodes: readonly IncludeNode[], accessFor: ScopeFor): Promise<void> {
   if (rows.length === 0) return;
-  for (const [name, below] of include) {
-    const relation = resource.relationsByName.get(name);
-    if (!relation) continue;
-    const target = getResource(model, relation.target);
-    const columns = readableFields(target);
+  for (const node of nodes) {
+    const relation = node.relation;
+    const target = compiled.of(node.target);
+    const columns = fetchedColumns(node);
     let children: Row[];
     if (relation.kind === 'belongsTo') {
-      const keys = unique(rows.map((r) => r[relation.foreignKey]).filter((k) => k !== null && k !== undefined));
-      children = keys.length === 0 ? [] : await fetch(q, shaper, target, compileFindByKeys(target, columns, 'id', keys, { scope: options.scope }));
+      const keys = [...new Set(rows.map((r) => r[relation.foreignKey]).filter((k) => k !== null && k !== undefined))];
+      const statement = compileIncludeFetch(compiled.model, node, columns, keys, accessFor(node));
+      children = keys.length === 0 ? [] : shapeRows(target, await q.query<Row>(statement.text, statement.values));
       const byId = new Map(children.map((c) => [c.id, c]));
-      for (const row of rows) row[name] = byId.get(row[relation.foreignKey]) ?? null;
-      for (const child of children) delete child[PARENT_KEY];
+      for (const row of rows) row[node.relation.name] = byId.get(row[relation.foreignKey]) ?? null;
     } else {
-      const parentIds = rows.map((r) => r.id);
-      const statement =
-        relation.kind === 'hasMany'
-          ? compileFindByKeys(target, columns, relation.foreignKey, parentIds, options)
-          : compileManyToManyFetch(target, relation, columns, parentIds, options);
-      children = await fetch(q, shaper, target, statement);
-      const groups = new Map<unknown, Row[]>();
-      for (const child of children) {
-        const parent = normaliseKey(child[PARENT_KEY]);
-        delete child[PARENT_KEY];
-        const group = groups.get(parent);
-        if (group) group.push(child);
-        else groups.set(parent, [child]);
+      const statement = compileIncludeFetch(
+        compiled.model,
+        node,
+        columns,
+        rows.map((r) => r.id),
+        accessFor(node),
+      );
+      children = shapeRows(target, await q.query<Row>(statement.text, statement.values));
+      const groups = groupByParent(children);
+      for (const row of rows) {
+        const group = groups.get(row.id) ?? [];
+        if (group.length > node.limit) {
+          group.length = node.limit;
+          const cut = row[TRUNCATED] as string[] | undefined;
+          if (cut) cut.push(relation.name);
+          else row[TRUNCATED] = [relation.name];
+        }
+        row[relation.name] = group;
       }
-      for (const row of rows) row[name] = groups.get(row.id) ?? [];
+      children = [...groups.values()].flat();
     }
-    if (below.size > 0) await loadIncludes(q, model, shaper, target, children, below, options);
+    if (node.include.length > 0) await loadIncludes(q, compiled, children, node.include, accessFor);
+    dropUnasked(children, node, columns);
   }
+}
+
+/** The node's fields, plus the keys its own includes need (dropped again once they are loaded). */
+function fetchedColumns(node: IncludeNode): readonly string[] {
+  const missing = node.include.flatMap((child) =>
+    child.relation.kind === 'belongsTo' && !node.fields.includes(child.relation.foreignKey) ? [child.relation.foreignKey] : [],
+  );
+  if (missing.length === 0) return node.fields;
+  const wanted = new Set([...node.fields, ...missing]);
+  return node.target.fields.filter((f) => wanted.has(f.name)).map((f) => f.name);
+}
+
+function dropUnasked(rows: Row[], node: IncludeNode, columns: readonly string[]): void {
+  if (columns === node.fields) return;
+  const extra = columns.filter((c) => !node.fields.includes(c));
+  for (const row of rows) for (const key of extra) delete row[key];
+}
+
+/** Children by parent key, in the order the statement returned them (the node's order). */
+function groupByParent(children: Row[]): Map<unknown, Row[]> {
+  const groups = new Map<unknown, Row[]>();
+  for (const child of children) {
+    const parent = normaliseKey(child[PARENT_KEY]);
+    delete child[PARENT_KEY];
+    const group = groups.get(parent);
+    if (group) group.push(child);
+    else groups.set(parent, [child]);
+  }
+  return groups;
+}
+
+/** Parent keys come back as text for bigint ids; ids on rows are numbers. */
+function normaliseKey(value: unknown): unknown {
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
 }
 
 /** A belongsTo include read by JOIN in the parent's statement, and what to include below it. */
 export interface JoinedInclude extends Join {
-  readonly below: IncludeTree;
+  readonly node: IncludeNode;
   /** Aliases of its columns in the parent's rows, in `columns` order. */
   readonly aliases: readonly string[];
 }
 
-/**
- * Splits an include tree: belongsTo relations at the top are joined into the parent's own statement
- * (one row each at most, so the page stays one statement); the others are loaded after it.
- */
 export interface PlannedIncludes {
   readonly joined: readonly JoinedInclude[];
-  readonly rest: IncludeTree;
+  readonly rest: readonly IncludeNode[];
 }
 
-export function planIncludes(model: Model, resource: Resource, include: IncludeTree): PlannedIncludes {
-  if (include.size === 0) return NOTHING_TO_INCLUDE;
+const NOTHING_TO_INCLUDE: PlannedIncludes = Object.freeze({ joined: Object.freeze([]), rest: Object.freeze([]) });
+
+/**
+ * Splits the top of an include tree: belongsTo relations are joined into the read's own statement
+ * (one row each at most, so the page stays one statement); the others are loaded after it.
+ */
+export function planJoins(include: readonly IncludeNode[]): PlannedIncludes {
+  if (include.length === 0) return NOTHING_TO_INCLUDE;
   const joined: JoinedInclude[] = [];
-  let rest: Map<string, IncludeTree> | undefined;
-  for (const [name, below] of include) {
-    const relation = resource.relationsByName.get(name);
-    if (relation?.kind !== 'belongsTo') {
-      rest ??= new Map();
-      rest.set(name, below);
+  const rest: IncludeNode[] = [];
+  for (const node of include) {
+    if (node.relation.kind !== 'belongsTo') {
+      rest.push(node);
       continue;
     }
-    const target = getResource(model, relation.target);
-    const columns = readableFields(target);
-    joined.push({ relation, target, columns, below, aliases: columns.map((c) => joinedColumn(name, c)) });
+    const columns = fetchedColumns(node);
+    joined.push({ relation: node.relation, target: node.target, columns, node, aliases: columns.map((c) => joinedColumn(node.relation.name, c)) });
   }
-  return { joined, rest: rest ?? NO_INCLUDES };
+  return { joined, rest };
 }
-
-const NO_INCLUDES: IncludeTree = new Map();
-const NOTHING_TO_INCLUDE: PlannedIncludes = { joined: [], rest: NO_INCLUDES };
 
 /**
  * Moves the joined columns of each row into the related record (null when the key is null or the
@@ -100,7 +126,7 @@ const NOTHING_TO_INCLUDE: PlannedIncludes = { joined: [], rest: NO_INCLUDES };
  * Each row is rebuilt with its own `columns` (deleting properties would make every row slow to read).
  * Returns, per join, the distinct records, for the includes below them.
  */
-export function attachJoined(shaper: RowShaper, rows: Row[], columns: readonly string[], joined: readonly JoinedInclude[]): Row[][] {
+export function attachJoined(compiled: CompiledModel, rows: Row[], columns: readonly string[], joined: readonly JoinedInclude[]): Row[][] {
   if (joined.length === 0) return [];
   const records = joined.map(() => new Map<unknown, Row>());
   const idAliases = joined.map((join) => join.aliases[join.columns.indexOf('id')] as string);
@@ -125,18 +151,12 @@ export function attachJoined(shaper: RowShaper, rows: Row[], columns: readonly s
     }
     rows[r] = out;
   }
-  return joined.map((join, j) => shaper.shape(join.target, [...(records[j] as Map<unknown, Row>).values()]));
+  return joined.map((join, j) => shapeRows(compiled.of(join.target), [...(records[j] as Map<unknown, Row>).values()]));
 }
 
-async function fetch(q: Queryable, shaper: RowShaper, target: Resource, statement: { text: string; values: unknown[] }): Promise<Row[]> {
-  return shaper.shape(target, await q.query<Row>(statement.text, statement.values));
-}
-
-/** Parent keys come back as text for bigint ids; ids on rows are numbers. */
-function normaliseKey(value: unknown): unknown {
-  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-}
-
-function unique<T>(values: T[]): T[] {
-  return [...new Set(values)];
+/** After the includes below a joined record are loaded, drop the keys fetched only for them. */
+export function finishJoined(records: Row[][], joined: readonly JoinedInclude[]): void {
+  joined.forEach((join, j) => {
+    dropUnasked(records[j] ?? [], join.node, join.columns);
+  });
 }

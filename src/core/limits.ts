@@ -43,6 +43,14 @@ export const FIXED_LIMITS = {
   decimalLength: 1000,
   /** Characters of an Idempotency-Key. */
   idempotencyKeyLength: 255,
+  /** Items of the top-level array a json field is written as (nested arrays are bounded by the body size only). */
+  jsonItems: 10000,
+  /** Characters of an X-Request-Id the server keeps (a longer one is replaced), so of a problem's `instance`. */
+  requestIdLength: 128,
+  /** Entries of a problem's `errors` list: a bulk body with a mistake in every record stops listing here. */
+  problemErrors: 100,
+  /** Characters of a problem's `detail`, and of each `errors` entry's path, code and message (they may quote the request). */
+  problemTextLength: 1024,
 } as const;
 
 /** PostgreSQL refuses a statement with more bind parameters than this (a 16-bit count on the wire). */

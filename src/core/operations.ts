@@ -1,264 +1,216 @@
+/**
+ * The operations every transport calls: REST now, GraphQL next, and code that calls them directly.
+ * Each takes the caller's RequestContext and runs the same stages in the same order: rate-limit,
+ * validate, authorize, execute (src/pipeline/). Nothing here knows about HTTP.
+ */
+
 import type { Database, Queryable } from '../db/database.js';
-import type { ManyToManyRelation, Model, Resource } from '../model/ir.js';
-import { getResource } from '../model/ir.js';
-import type { Statement } from '../sql/fragments.js';
-import { compileCount, compileFindById, compileList, type RowScope } from '../sql/select.js';
-import { compileDelete, compileInsert, compileSetLinks, compileUpdate } from '../sql/write.js';
+import type { Resource } from '../model/ir.js';
+import { type AccessPolicy, authorize, OPEN_ACCESS, readableRows } from '../pipeline/authorize.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { Executor, type WriteAccess, type WriteOptions } from '../pipeline/execute.js';
+import type { ListArgs, SelectionArgs } from '../pipeline/parse.js';
+import { type OperationName, type RateLimiter, rateLimit } from '../pipeline/rate-limit.js';
+import { validateId, validateList, validateRecord, validateRecords, validateSelection } from '../pipeline/validate.js';
+import type { ScopeOf } from '../sql/predicate.js';
+import type { Access } from '../sql/select.js';
+import { NO_CHECKS, type RowChecks } from '../sql/write.js';
+import type { CompiledModel, CompiledResource } from './compiled-model.js';
 import type { CursorCodec } from './cursor.js';
 import type { DatabaseErrorMapper } from './database-errors.js';
 import { KilnError } from './errors.js';
-import { attachJoined, loadIncludes, type PlannedIncludes, planIncludes } from './includes.js';
-import type { ListQuery, Page, Row, Selection } from './query.js';
-import { keepOnly, RowShaper, readableFields } from './rows.js';
+import type { QueryEnvironment } from './list-query.js';
+import { isTrue, type Predicate, TRUE } from './predicate.js';
+import type { IncludeNode, Page, Row } from './query.js';
 
-/** What a request brings to an operation beyond its arguments. */
-export interface OperationOptions {
-  /** Run inside this transaction instead of on the pool. */
-  readonly tx?: Queryable;
-  /** Narrows visible rows (access rules). */
-  readonly scope?: RowScope;
+export type { WriteOptions } from '../pipeline/execute.js';
+
+/** Runs a create inside a transaction the caller opens (see Operations.create). */
+export interface Around<R, T> {
+  readonly around?: (write: (tx: Queryable) => Promise<R>) => Promise<T>;
 }
 
-export interface WriteOptions extends OperationOptions {
-  /** Called with the current record, locked, before it is changed; throws to refuse (If-Match). */
-  readonly precondition?: (current: Row) => void;
+export interface ListResult {
+  readonly rows: Row[];
+  readonly page: Page;
 }
 
-/** A create/update body split into column values and manyToMany link lists. */
-export interface WriteInput {
-  readonly values: Row;
-  readonly links: ReadonlyMap<string, readonly unknown[]>;
+export interface OperationsOptions {
+  readonly db: Database;
+  readonly compiled: CompiledModel;
+  readonly cursors: CursorCodec;
+  readonly errors: DatabaseErrorMapper;
+  /** Who may do what; every action is open when absent. */
+  readonly policy?: AccessPolicy;
+  readonly rateLimiters?: readonly RateLimiter[];
 }
 
-export interface OperationsConfig {
-  readonly maxIncludePerParent: number;
-}
+const NOTHING_HIDDEN: ScopeOf = () => undefined;
+const EVERY_ROW: Access = Object.freeze({ rows: TRUE, scopeOf: NOTHING_HIDDEN });
+const EVERY_INCLUDED_ROW = () => EVERY_ROW;
 
-/**
- * The operations every surface calls: REST now, GraphQL later. Reads are one statement (plus one per
- * include); writes that touch more than one row or table run in one transaction.
- */
 export class Operations {
-  readonly #db: Database;
-  readonly #model: Model;
-  readonly #cursors: CursorCodec;
-  readonly #errors: DatabaseErrorMapper;
-  readonly #shaper: RowShaper;
-  readonly #config: OperationsConfig;
+  readonly #compiled: CompiledModel;
+  readonly #env: QueryEnvironment;
+  readonly #execute: Executor;
+  readonly #policy: AccessPolicy;
+  readonly #limiters: readonly RateLimiter[];
 
-  constructor(db: Database, model: Model, cursors: CursorCodec, errors: DatabaseErrorMapper, config: OperationsConfig) {
-    this.#db = db;
-    this.#model = model;
-    this.#cursors = cursors;
-    this.#errors = errors;
-    this.#shaper = new RowShaper(model.resources);
-    this.#config = config;
+  constructor(options: OperationsOptions) {
+    this.#compiled = options.compiled;
+    this.#env = { model: options.compiled.model, compiled: options.compiled, cursors: options.cursors };
+    this.#execute = new Executor(options.db, options.compiled, options.errors, options.cursors);
+    this.#policy = options.policy ?? OPEN_ACCESS;
+    this.#limiters = options.rateLimiters ?? [];
   }
 
   get db(): Database {
-    return this.#db;
+    return this.#execute.db;
   }
 
-  async list(resource: Resource, query: ListQuery, options: OperationOptions = {}): Promise<{ rows: Row[]; page: Page }> {
-    const q = options.tx ?? this.#db;
-    const columns = fetchColumns(
-      resource,
-      query,
-      query.sort.map((k) => k.field.name),
-    );
-    const includes = planIncludes(this.#model, resource, query.include);
-    const rows = await this.#run(q, resource, compileList(this.#model, resource, query, columns, options.scope, includes.joined));
-    const hasMore = rows.length > query.limit;
-    if (hasMore) rows.pop();
-    const last = rows[rows.length - 1];
-    const nextCursor =
-      hasMore && last
-        ? this.#cursors.encode(
-            sortSignature(resource, query),
-            query.sort.map((k) => cursorValue(last[k.field.name])),
-          )
-        : null;
-    const page: Page = { limit: query.limit, hasMore, nextCursor };
-    if (query.count) {
-      const [count] = await this.#run(q, resource, compileCount(this.#model, resource, query.filters, options.scope));
-      (page as { total?: number }).total = Number(count?.total ?? 0);
-    }
-    await this.#finish(q, resource, rows, query, columns, includes, options);
-    return { rows, page };
+  get compiled(): CompiledModel {
+    return this.#compiled;
   }
 
-  decodeCursor(resource: Resource, query: Omit<ListQuery, 'after'>, cursor: string): unknown[] {
-    return this.#cursors.decode(cursor, sortSignature(resource, query));
+  async list(ctx: RequestContext, resource: string, args: ListArgs = {}): Promise<ListResult> {
+    const r = this.#compiled.of(resource);
+    await this.#rateLimit(ctx, 'list', r);
+    const query = validateList(this.#env, r, args, ctx.limits);
+    const rows = authorize(this.#policy, ctx, r.resource, 'list');
+    return this.#execute.list(r, query, this.#access(ctx, rows), this.#includeAccess(ctx));
   }
 
-  async get(resource: Resource, id: unknown, selection: Selection, options: OperationOptions = {}): Promise<Row> {
-    const q = options.tx ?? this.#db;
-    const columns = fetchColumns(resource, selection, []);
-    const includes = planIncludes(this.#model, resource, selection.include);
-    const rows = await this.#run(q, resource, compileFindById(resource, columns, id, { scope: options.scope, joins: includes.joined }));
-    if (rows.length === 0) throw notFound(resource, id);
-    await this.#finish(q, resource, rows, selection, columns, includes, options);
-    return rows[0] as Row;
+  async get(ctx: RequestContext, resource: string, id: unknown, args?: SelectionArgs): Promise<Row> {
+    const r = this.#compiled.of(resource);
+    await this.#rateLimit(ctx, 'get', r);
+    const key = validateId(r, id);
+    const selection = validateSelection(this.#env, r, args, ctx.limits);
+    const rows = authorize(this.#policy, ctx, r.resource, 'read');
+    return this.#execute.get(r, key, selection, this.#access(ctx, rows), this.#includeAccess(ctx));
   }
 
-  async create(resource: Resource, input: WriteInput, options: OperationOptions = {}): Promise<Row> {
-    const [row] = await this.createMany(resource, [input], options);
-    return row as Row;
+  /**
+   * Creates one record. With `around`, the write runs inside the transaction `around` opens, once the
+   * body is valid and the caller authorised, and the call answers what `around` answers (an idempotent
+   * create stores or replays its response there).
+   */
+  async create<T = Row>(ctx: RequestContext, resource: string, body: unknown, options: WriteOptions & Around<Row, T> = {}): Promise<T> {
+    const r = this.#compiled.of(resource);
+    await this.#rateLimit(ctx, 'create', r);
+    const input = validateRecord(r, 'Create', body);
+    const access = this.#writeAccess(ctx, r, TRUE, authorize(this.#policy, ctx, r.resource, 'create'));
+    const write = async (tx?: Queryable) =>
+      (await this.#guard(ctx, r, this.#execute.create(r, [input], access, { ...options, tx: tx ?? options.tx })))[0] as Row;
+    return options.around ? options.around(write) : ((await write()) as T);
   }
 
-  /** All-or-nothing: one INSERT for every record, links in the same transaction. */
-  async createMany(resource: Resource, inputs: readonly WriteInput[], options: OperationOptions = {}): Promise<Row[]> {
-    const columns = readableFields(resource);
-    const insert = compileInsert(
-      resource,
-      inputs.map((i) => i.values),
-      columns,
-    );
-    const needsTransaction = inputs.some((i) => i.links.size > 0);
-    if (!needsTransaction) return this.#run(options.tx ?? this.#db, resource, insert);
-    return this.#inTransaction(options, async (tx) => {
-      const rows = await this.#run(tx, resource, insert);
-      for (const [i, row] of rows.entries()) await this.#setLinks(tx, resource, row.id, (inputs[i] as WriteInput).links);
-      return rows;
-    });
+  /** All or nothing: every record is created, or none. `around` as for create. */
+  async createMany<T = Row[]>(ctx: RequestContext, resource: string, bodies: unknown, options: WriteOptions & Around<Row[], T> = {}): Promise<T> {
+    const r = this.#compiled.of(resource);
+    await this.#rateLimit(ctx, 'createMany', r);
+    const inputs = validateRecords(r, bodies, ctx.limits);
+    const access = this.#writeAccess(ctx, r, TRUE, authorize(this.#policy, ctx, r.resource, 'create'));
+    const write = (tx?: Queryable) => this.#guard(ctx, r, this.#execute.create(r, inputs, access, { ...options, tx: tx ?? options.tx }));
+    return options.around ? options.around(write) : ((await write()) as T);
   }
 
-  /** PATCH (`replace: false`) or PUT (`replace: true`) of one record. */
-  async update(resource: Resource, id: unknown, input: WriteInput, options: WriteOptions & { replace: boolean }): Promise<Row> {
-    const columns = readableFields(resource);
-    const statement = compileUpdate(resource, id, input.values, columns, { resetMissing: options.replace });
-    if (!options.precondition && input.links.size === 0) {
-      const rows = await this.#run(options.tx ?? this.#db, resource, statement);
-      if (rows.length === 0) throw notFound(resource, id);
-      return rows[0] as Row;
-    }
-    return this.#inTransaction(options, async (tx) => {
-      await this.#lockCurrent(tx, resource, id, options);
-      const [row] = await this.#run(tx, resource, statement);
-      await this.#setLinks(tx, resource, id, input.links);
-      return row as Row;
-    });
+  /** Changes the fields sent (PATCH). */
+  update(ctx: RequestContext, resource: string, id: unknown, body: unknown, options: WriteOptions = {}): Promise<Row> {
+    return this.#update(ctx, resource, id, body, options, false);
   }
 
-  async remove(resource: Resource, id: unknown, options: WriteOptions = {}): Promise<void> {
-    const run = async (q: Queryable) => {
-      try {
-        const rows = await q.query(compileDelete(resource, id).text, [id]);
-        if (rows.length === 0) throw notFound(resource, id);
-      } catch (error) {
-        throw this.#errors.referenceInUse(error) ?? this.#errors.map(error) ?? error;
-      }
-    };
-    if (!options.precondition) return run(options.tx ?? this.#db);
-    return this.#inTransaction(options, async (tx) => {
-      await this.#lockCurrent(tx, resource, id, options);
-      await run(tx);
-    });
+  /** Replaces the record (PUT): fields left out go back to their defaults. */
+  replace(ctx: RequestContext, resource: string, id: unknown, body: unknown, options: WriteOptions = {}): Promise<Row> {
+    return this.#update(ctx, resource, id, body, options, true);
   }
 
-  /** Runs `fn` in a new transaction. Failing to open it (the database is down) maps like any query error. */
+  async remove(ctx: RequestContext, resource: string, id: unknown, options: WriteOptions = {}): Promise<void> {
+    const r = this.#compiled.of(resource);
+    await this.#rateLimit(ctx, 'remove', r);
+    const key = validateId(r, id);
+    const rows = authorize(this.#policy, ctx, r.resource, 'delete');
+    await this.#execute.remove(r, key, rows, options);
+  }
+
+  /** Sets the links of one record's manyToMany relation to exactly `ids`. */
+  async setLinks(ctx: RequestContext, resource: string, id: unknown, relation: string, ids: unknown, options: WriteOptions = {}): Promise<void> {
+    const r = this.#compiled.of(resource);
+    await this.#rateLimit(ctx, 'setLinks', r);
+    const key = validateId(r, id);
+    const input = validateRecord(r, 'Update', { [relation]: ids });
+    const rows = authorize(this.#policy, ctx, r.resource, 'update');
+    await this.#execute.setLinks(r, key, relation, input.links.get(relation) ?? [], this.#writeAccess(ctx, r, rows, TRUE), options);
+  }
+
+  /** Runs `fn` in a new transaction; pass its `tx` to operations in `options.tx` to share it. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#db.transaction(fn).catch((error: unknown) => {
-      throw this.#errors.map(error) ?? error;
-    });
+    return this.#execute.transaction(fn);
   }
 
-  async #lockCurrent(tx: Queryable, resource: Resource, id: unknown, options: WriteOptions): Promise<void> {
-    const [current] = await this.#run(tx, resource, compileFindById(resource, readableFields(resource), id, { lock: true, scope: options.scope }));
-    if (!current) throw notFound(resource, id);
-    options.precondition?.(current);
+  async #update(ctx: RequestContext, resource: string, id: unknown, body: unknown, options: WriteOptions, replace: boolean): Promise<Row> {
+    const r = this.#compiled.of(resource);
+    await this.#rateLimit(ctx, replace ? 'replace' : 'update', r);
+    const key = validateId(r, id);
+    const input = validateRecord(r, replace ? 'Replace' : 'Update', body);
+    const rows = authorize(this.#policy, ctx, r.resource, 'update');
+    return this.#guard(ctx, r, this.#execute.update(r, key, input, this.#writeAccess(ctx, r, rows, rows), { ...options, replace }));
   }
 
-  async #setLinks(tx: Queryable, resource: Resource, id: unknown, links: ReadonlyMap<string, readonly unknown[]>): Promise<void> {
-    for (const [name, targetIds] of links) {
-      const relation = resource.relationsByName.get(name) as ManyToManyRelation;
-      const target = getResource(this.#model, relation.target);
-      for (const s of compileSetLinks(relation, { source: resource.idType, target: target.idType }, id, targetIds)) {
-        try {
-          await tx.query(s.text, s.values);
-        } catch (error) {
-          throw this.#errors.map(error) ?? error; // a link to a missing record is a 422, not a 500
-        }
-      }
-    }
+  #rateLimit(ctx: RequestContext, operation: OperationName, r: CompiledResource): void | Promise<void> {
+    if (this.#limiters.length === 0) return;
+    return rateLimit(this.#limiters, { ctx, operation, resource: r.resource.name });
   }
 
-  #inTransaction<T>(options: OperationOptions, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return options.tx ? fn(options.tx) : this.transaction(fn);
+  #scopeOf(ctx: RequestContext): ScopeOf {
+    if (this.#policy === OPEN_ACCESS) return NOTHING_HIDDEN;
+    return (resource) => {
+      const rows = readableRows(this.#policy, ctx, resource);
+      return isTrue(rows) ? undefined : rows;
+    };
   }
 
-  async #run(q: Queryable, resource: Resource, statement: Statement): Promise<Row[]> {
+  #access(ctx: RequestContext, rows: Predicate): Access {
+    if (this.#policy === OPEN_ACCESS) return EVERY_ROW;
+    return { rows, scopeOf: this.#scopeOf(ctx) };
+  }
+
+  /** Each included resource is read under its own read rule. */
+  #includeAccess(ctx: RequestContext): (node: IncludeNode) => Access {
+    if (this.#policy === OPEN_ACCESS) return EVERY_INCLUDED_ROW;
+    const scopeOf = this.#scopeOf(ctx);
+    return (node) => ({ rows: scopeOf(node.target) ?? TRUE, scopeOf });
+  }
+
+  /** `rows`: what an update or delete may touch; `rule`: what the rows it produces must meet. */
+  #writeAccess(ctx: RequestContext, r: CompiledResource, rows: Predicate, rule: Predicate): WriteAccess {
+    if (this.#policy === OPEN_ACCESS) return { rows, checks: NO_CHECKS, scopeOf: NOTHING_HIDDEN };
+    const scopeOf = this.#scopeOf(ctx);
+    return { rows, checks: { rule, references: hiddenReferences(r.resource, scopeOf, this.#compiled) }, scopeOf };
+  }
+
+  /**
+   * Under an access rule, a unique violation must not confirm that a record the caller cannot see
+   * holds the value: the answer says the value cannot be used, not that another record has it.
+   */
+  async #guard<T>(ctx: RequestContext, r: CompiledResource, write: Promise<T>): Promise<T> {
     try {
-      return this.#shaper.shape(resource, await q.query<Row>(statement.text, statement.values));
+      return await write;
     } catch (error) {
-      throw this.#errors.map(error) ?? error;
+      if (!(error instanceof KilnError) || error.code !== 'KILN_UNIQUE_VIOLATION' || isTrue(readableRows(this.#policy, ctx, r.resource))) throw error;
+      throw new KilnError('KILN_UNIQUE_VIOLATION', {
+        detail: 'a value cannot be used because it must be unique; choose another',
+        errors: (error.errors ?? []).map((e) => ({ ...e, message: 'this value cannot be used; choose another' })),
+      });
     }
   }
-
-  async #include(
-    q: Queryable,
-    resource: Resource,
-    rows: Row[],
-    columns: readonly string[],
-    includes: PlannedIncludes,
-    options: OperationOptions,
-  ): Promise<void> {
-    const joinedRecords = attachJoined(this.#shaper, rows, columns, includes.joined);
-    const includeOptions = { perParent: this.#config.maxIncludePerParent, scope: options.scope };
-    try {
-      for (const [i, join] of includes.joined.entries()) {
-        if (join.below.size > 0) await loadIncludes(q, this.#model, this.#shaper, join.target, joinedRecords[i] ?? [], join.below, includeOptions);
-      }
-      if (includes.rest.size > 0) await loadIncludes(q, this.#model, this.#shaper, resource, rows, includes.rest, includeOptions);
-    } catch (error) {
-      throw this.#errors.map(error) ?? error;
-    }
-  }
-
-  /** Attaches includes (joined ones from the rows themselves, the others by their own statements) and drops internal keys. */
-  async #finish(
-    q: Queryable,
-    resource: Resource,
-    rows: Row[],
-    selection: Selection,
-    columns: readonly string[],
-    includes: PlannedIncludes,
-    options: OperationOptions,
-  ): Promise<void> {
-    if (includes.joined.length > 0 || includes.rest.size > 0) await this.#include(q, resource, rows, columns, includes, options);
-    // fetchColumns hands back the selection's own list when it added nothing; otherwise drop what it added.
-    if (columns !== selection.fields) keepOnly(rows, new Set([...selection.fields, ...selection.include.keys()]));
-  }
 }
 
-/**
- * Requested fields plus what the server needs itself: relation keys for includes, sort keys for
- * cursors. When nothing is missing (the usual case) it is the selection's own list, unchanged.
- */
-function fetchColumns(resource: Resource, selection: Selection, sortFields: readonly string[]): readonly string[] {
-  const missing: string[] = [];
-  const need = (name: string) => {
-    if (!selection.fields.includes(name)) missing.push(name);
-  };
-  for (const name of selection.include.keys()) {
-    const relation = resource.relationsByName.get(name);
-    if (relation?.kind === 'belongsTo') need(relation.foreignKey);
-  }
-  for (const name of sortFields) need(name);
-  if (missing.length === 0) return selection.fields;
-  const needed = new Set([...selection.fields, ...missing]);
-  return resource.fields.filter((f) => needed.has(f.name)).map((f) => f.name);
-}
-
-/** What a cursor is bound to: the resource and its sort, so it cannot be replayed elsewhere. */
-function sortSignature(resource: Resource, query: Pick<ListQuery, 'sort'>): string {
-  return `${resource.name}:${query.sort.map((k) => `${k.descending ? '-' : ''}${k.field.name}`).join(',')}`;
-}
-
-function cursorValue(value: unknown): unknown {
-  return value instanceof Date ? value.toISOString() : value;
-}
-
-function notFound(resource: Resource, id: unknown): KilnError {
-  return new KilnError('KILN_NOT_FOUND', { detail: `${resource.name} ${String(id)} does not exist` });
+/** belongsTo relations whose target the caller cannot see in full: their keys are checked on written rows. */
+function hiddenReferences(resource: Resource, scopeOf: ScopeOf, compiled: CompiledModel): RowChecks['references'] {
+  return resource.relations.flatMap((relation) => {
+    if (relation.kind !== 'belongsTo') return [];
+    const target = compiled.of(relation.target).resource;
+    const visible = scopeOf(target);
+    return visible ? [{ relation, target, visible }] : [];
+  });
 }

@@ -1,45 +1,49 @@
 /**
- * Parsed, typed read requests. The REST query grammar produces these (and GraphQL will); the SQL
- * compiler consumes them. Values are already converted to what the database expects.
+ * Validated, typed read requests: what the validate stage makes of a transport's arguments
+ * (src/pipeline/parse.ts) and what the SQL compiler consumes. Field and relation names are checked,
+ * values converted to what the database expects, and every limit applied.
  */
-import type { BelongsToRelation, ColumnField } from '../model/ir.js';
-
-export const TEXT_OPERATORS = ['contains', 'icontains', 'startsWith', 'istartsWith', 'endsWith', 'iendsWith', 'ieq'] as const;
-export const ORDER_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
-export const FILTER_OPERATORS = ['eq', 'ne', ...ORDER_OPERATORS, 'in', 'notIn', ...TEXT_OPERATORS, 'isNull'] as const;
-
-export type FilterOperator = (typeof FILTER_OPERATORS)[number];
-
-export interface Filter {
-  /** Set when the filter goes through a belongsTo relation (`author.name`). */
-  readonly via?: BelongsToRelation;
-  readonly field: ColumnField;
-  readonly operator: FilterOperator;
-  /** A single value, an array for in/notIn, a boolean for isNull. */
-  readonly value: unknown;
-}
+import type { ColumnField, Relation, Resource } from '../model/ir.js';
+import type { Position } from './cursor.js';
+import type { Predicate } from './predicate.js';
 
 export interface SortKey {
   readonly field: ColumnField;
   readonly descending: boolean;
 }
 
-/** Relation name → what to include below it. */
-export type IncludeTree = ReadonlyMap<string, IncludeTree>;
+/**
+ * One included relation. It carries its own selection, filter, order and limit (per parent record
+ * for hasMany and manyToMany; a belongsTo has one record at most), and the relations included below it.
+ */
+export interface IncludeNode {
+  readonly relation: Relation;
+  readonly target: Resource;
+  /** Readable fields of the target to return; always with the id. */
+  readonly fields: readonly string[];
+  /** Filters on the target's rows (to-many relations only). */
+  readonly where: Predicate;
+  /** Order of the target's rows under each parent; ends with the id (to-many relations only). */
+  readonly sort: readonly SortKey[];
+  /** Most rows per parent; a parent with more gets the relation's name in `_truncated`. */
+  readonly limit: number;
+  readonly include: readonly IncludeNode[];
+}
 
 export interface Selection {
   /** Column field names to return; id is always among them. */
   readonly fields: readonly string[];
-  readonly include: IncludeTree;
+  readonly include: readonly IncludeNode[];
 }
 
 export interface ListQuery extends Selection {
-  readonly filters: readonly Filter[];
+  /** The caller's filters (relation filters are scoped by the target's access rule when compiled). */
+  readonly where: Predicate;
   /** Always ends with the id, so the order is total and keyset pagination is exact. */
   readonly sort: readonly SortKey[];
   readonly limit: number;
-  /** Values of the sort keys of the last row of the previous page. */
-  readonly after?: readonly unknown[];
+  /** Where the page starts: after the previous page's last row (its sort values, or its id for long ones). */
+  readonly position?: Position;
   readonly count: boolean;
 }
 
@@ -51,3 +55,6 @@ export interface Page {
 }
 
 export type Row = Record<string, unknown>;
+
+/** The property that lists the to-many includes of a record that were cut at their limit. */
+export const TRUNCATED = '_truncated';

@@ -2,7 +2,8 @@ import type { Database } from '../db/database.js';
 import type { Model } from '../model/ir.js';
 import { getResource } from '../model/ir.js';
 import { ident } from '../sql/fragments.js';
-import { compileInsert, compileSetLinks } from '../sql/write.js';
+import { compileInsert, compileLink } from '../sql/write.js';
+import { TRUE } from './predicate.js';
 
 export type SeedData = Record<string, Record<string, unknown>[]>;
 
@@ -25,13 +26,15 @@ export async function seedIfEmpty(db: Database, model: Model, seed: SeedData): P
           if (resource.relationsByName.get(key)?.kind === 'manyToMany') links.set(key, value as unknown[]);
           else values[key] = value;
         }
-        const insert = compileInsert(resource, [values], ['id']);
+        const insert = compileInsert(model, resource, [values], ['id']);
         const [inserted] = await tx.query<{ id: unknown }>(insert.text, insert.values);
         for (const [relName, ids] of links) {
           const relation = resource.relationsByName.get(relName);
-          if (relation?.kind !== 'manyToMany') continue;
+          if (relation?.kind !== 'manyToMany' || ids.length === 0) continue;
           const target = getResource(model, relation.target);
-          for (const s of compileSetLinks(relation, { source: resource.idType, target: target.idType }, inserted?.id, ids)) await tx.query(s.text, s.values);
+          const types = { source: resource.idType, target: target.idType };
+          const link = compileLink(model, relation, target, types, { parents: ids.map(() => inserted?.id), targets: ids }, TRUE);
+          await tx.query(link.text, link.values);
         }
       }
       if (resource.idType === 'bigint') {

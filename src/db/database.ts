@@ -5,6 +5,9 @@ export interface Queryable {
 
 export type QueryListener = (text: string) => void;
 
+/** Called with the error of a pooled connection that failed while no statement was using it. */
+export type ConnectionErrorListener = (error: Error) => void;
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
@@ -13,6 +16,12 @@ export interface Database extends Queryable {
   ping(): Promise<void>;
   /** Registers a listener called with the text of every statement sent; returns the remover. */
   observe(listener: QueryListener): () => void;
+  /**
+   * Registers a listener for connections that fail while idle (the server restarted or closed them).
+   * The driver drops such a connection and opens another when needed, and no request sees the error,
+   * so a log is the only place it can show; returns the remover.
+   */
+  onConnectionError(listener: ConnectionErrorListener): () => void;
   close(): Promise<void>;
 }
 

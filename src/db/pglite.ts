@@ -1,15 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { type Database, type Queryable, QueryObservers } from './database.js';
-
-const identity = (value: string) => value;
-/** bigint, numeric and date stay text so no precision or timezone is lost; the same as postgres.ts. */
-const parsers = { 20: identity, 1700: identity, 1082: identity };
+import { TEXT_PARSERS } from './wire-types.js';
 
 /** Embedded PostgreSQL (WASM). `dataDir` undefined keeps everything in memory. */
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir, { parsers });
+  const db = await PGlite.create(dataDir, { parsers: { ...TEXT_PARSERS } });
   await db.exec(`SET TimeZone = 'UTC'`);
   const observers = new QueryObservers();
   const run = async <R>(target: Pick<PGlite, 'query'>, text: string, values?: readonly unknown[]): Promise<R[]> => {
@@ -32,6 +29,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
       await db.query('SELECT 1');
     },
     observe: (listener) => observers.add(listener),
+    // In-process: there is no connection to lose.
+    onConnectionError: () => () => {},
     close: () => db.close(),
   };
 }

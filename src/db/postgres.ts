@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { type Database, type Queryable, QueryObservers } from './database.js';
+import { type ConnectionErrorListener, type Database, QueryObservers } from './database.js';
+import { runTransaction } from './pg-transaction.js';
+import { TEXT_PARSERS } from './wire-types.js';
 
 export interface PostgresOptions {
   url: string;
@@ -11,12 +13,10 @@ export interface PostgresOptions {
   statementTimeoutMs: number;
 }
 
-const identity = (value: string) => value;
-/** Same wire types as PGlite's parsers (see pglite.ts), so both drivers hand back equal rows. */
+/** Same wire types as PGlite's parsers (wire-types.ts), so both drivers hand back equal rows. */
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === 20 || oid === 1700 || oid === 1082) return identity;
-    return pg.types.getTypeParser(oid, format);
+    return TEXT_PARSERS[oid] ?? pg.types.getTypeParser(oid, format);
   },
 };
 
@@ -35,9 +35,16 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
+/**
+ * A pg pool. Connection loss never takes the process down: a statement on a dead connection rejects
+ * (the caller answers 503), the pool drops the connection and opens another for the next statement,
+ * and a connection that dies while idle is reported to `onConnectionError` listeners.
+ */
 export function openPostgres(options: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
+    // Shown in pg_stat_activity unless the URL names the application itself (?application_name=…).
+    fallback_application_name: 'kiln',
     max: options.poolMax,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: options.idleTimeoutMs,
@@ -45,8 +52,13 @@ export function openPostgres(options: PostgresOptions): Database {
     options: `-c search_path=${options.schema} -c TimeZone=UTC`,
     types,
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  const connectionErrors = new Set<ConnectionErrorListener>();
+  // An idle connection that dies (a restart, pg_terminate_backend) has already been dropped by the
+  // pool, and the next statement opens another: nobody waits on it, so it is only reported. Without
+  // a listener here the error would be an uncaught exception.
+  pool.on('error', (error) => {
+    for (const listener of connectionErrors) listener(error);
+  });
   const observers = new QueryObservers();
   const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, values?: readonly unknown[]): Promise<R[]> => {
     observers.notify(text);
@@ -56,28 +68,17 @@ export function openPostgres(options: PostgresOptions): Database {
   };
   return {
     kind: 'postgres',
+    // pool.query listens for the client's 'error' while the statement runs and drops a client that failed.
     query: (text, values) => run(pool, text, values),
-    async transaction(fn) {
-      const client = await pool.connect();
-      const tx: Queryable = { query: (text, values) => run(client, text, values) };
-      try {
-        await run(client, 'BEGIN');
-        const result = await fn(tx);
-        await run(client, 'COMMIT');
-        client.release();
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').then(
-          () => client.release(),
-          (rollbackError: Error) => client.release(rollbackError),
-        );
-        throw error;
-      }
-    },
+    transaction: (fn) => runTransaction(pool, run, fn),
     async ping() {
       await pool.query('SELECT 1');
     },
     observe: (listener) => observers.add(listener),
+    onConnectionError(listener) {
+      connectionErrors.add(listener);
+      return () => connectionErrors.delete(listener);
+    },
     close: () => pool.end(),
   };
 }

@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { KilnError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
-import { sendProblem } from './error-handler.js';
 
 const READY_TIMEOUT_MS = 2000;
 
 /**
- * /healthz: the process answers. /readyz: it can reach the database. While shutting down, both
+ * /healthz: the process answers. /readyz: it can reach the database, asked afresh on every call, so it
+ * turns 200 again by itself once the database is back (the pool replaces the connections it lost).
+ * A failed check is a 503 KILN_DATABASE_UNAVAILABLE with Retry-After; its cause goes to the fault log
+ * through the error handler, once per cause rather than once per probe. While shutting down, both
  * answer 503 KILN_SHUTTING_DOWN from the shutdown gate in server.ts, which runs before any route.
  */
 export function registerHealth(app: FastifyInstance, db: Database): void {
@@ -15,8 +17,7 @@ export function registerHealth(app: FastifyInstance, db: Database): void {
     try {
       await withTimeout(db.ping(), READY_TIMEOUT_MS);
     } catch (error) {
-      reply.request.log.warn({ err: error }, 'readiness check failed');
-      return sendProblem(reply, new KilnError('KILN_DATABASE_UNAVAILABLE', { detail: 'the database did not answer' }));
+      throw new KilnError('KILN_DATABASE_UNAVAILABLE', { detail: 'the database did not answer', cause: error });
     }
     return reply.type('application/json; charset=utf-8').send('{"status":"ready"}');
   });

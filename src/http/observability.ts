@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FIXED_LIMITS } from '../core/limits.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const REQUEST_ID = new RegExp(`^[A-Za-z0-9._:-]{1,${FIXED_LIMITS.requestIdLength}}$`);
 
 /** Keeps a caller's X-Request-Id when it is safe to echo and log; otherwise makes one. */
 export function requestId(req: IncomingMessage): string {
@@ -70,20 +71,19 @@ export function flushStdoutLog(timeoutMs = 1000): Promise<void> {
   });
 }
 
+/** Writes the one log line of a request; `installRequestLogging` returns it for answers given before any hook runs. */
+export type RequestLogger = (req: FastifyRequest, reply: FastifyReply) => void;
+
 /**
  * X-Request-Id on every response, and one log line per request when it completes. Both hooks take a
  * callback rather than return a promise: they run on every request, and a promise costs a tick each.
  */
-export function installRequestLogging(app: FastifyInstance): void {
+export function installRequestLogging(app: FastifyInstance): RequestLogger {
   // The request line carries only the fields below, none of which can hold a secret, so it is written
   // by a child logger without redaction: redacting costs more than writing the line. The line is the
   // same as `req.log` would write (reqId comes first, as a binding would).
   const requestLog = app.log.child({}, { redact: [] });
-  app.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id);
-    done();
-  });
-  app.addHook('onResponse', (req, reply, done) => {
+  const logRequest: RequestLogger = (req, reply) => {
     const url = req.url;
     const query = url.indexOf('?');
     requestLog.info(
@@ -97,6 +97,14 @@ export function installRequestLogging(app: FastifyInstance): void {
       },
       'request',
     );
+  };
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
     done();
   });
+  app.addHook('onResponse', (req, reply, done) => {
+    logRequest(req, reply);
+    done();
+  });
+  return logRequest;
 }

@@ -14,8 +14,9 @@ interface HeaderSink {
  * by helmet itself, and replayed. The helmet used is the one @fastify/helmet depends on.
  * They go into Fastify's header object rather than `res.setHeader`: Node then validates them once,
  * when the head is written, instead of storing each one through setHeader on every request.
+ * Returns the headers, for answers given before any hook runs.
  */
-export function installSecurityHeaders(app: FastifyInstance): void {
+export function installSecurityHeaders(app: FastifyInstance): Readonly<Record<string, string>> {
   const fromPlugin = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'));
   const helmet = fromPlugin('helmet') as (options?: object) => Middleware;
   const set: [string, string][] = [];
@@ -28,4 +29,5 @@ export function installSecurityHeaders(app: FastifyInstance): void {
     reply.headers(headers);
     done();
   });
+  return headers;
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Settings } from '../config/settings.js';
+import { CompiledModel } from '../core/compiled-model.js';
 import { CursorCodec } from '../core/cursor.js';
 import { DatabaseErrorMapper } from '../core/database-errors.js';
 import { KilnError } from '../core/errors.js';
@@ -13,15 +14,19 @@ import type { Database } from '../db/database.js';
 import type { Model } from '../model/ir.js';
 import { registerDocs } from '../openapi/docs-page.js';
 import { buildOpenApi } from '../openapi/document.js';
-import { BodyValidator } from '../rest/body.js';
+import type { Authenticator } from '../pipeline/authenticate.js';
+import type { AccessPolicy } from '../pipeline/authorize.js';
+import { type ContextOptions, createContext, limitsFrom, type RequestContext } from '../pipeline/context.js';
+import type { RateLimiter } from '../pipeline/rate-limit.js';
 import { MethodTable } from '../rest/method-table.js';
-import { QueryGrammar } from '../rest/query-grammar.js';
+import { contextFactory } from '../rest/request-context.js';
 import { registerResourceRoutes } from '../rest/resource-routes.js';
-import { Serializers } from '../rest/serializers.js';
-import { installErrorHandling, PROBLEM_TYPE, sendProblem } from './error-handler.js';
+import { fromFastify, installErrorHandling, MAX_PARAM_LENGTH, PROBLEM_TYPE, sendProblem } from './error-handler.js';
+import { installFaultLog } from './fault-log.js';
 import { registerHealth } from './health.js';
+import { parseJsonBody } from './json-body.js';
 import { acceptsJson } from './negotiation.js';
-import { flushStdoutLog, installRequestLogging, loggerOptions, requestId } from './observability.js';
+import { flushStdoutLog, installRequestLogging, loggerOptions, type RequestLogger, requestId } from './observability.js';
 import { installSecurityHeaders } from './security-headers.js';
 
 export interface KilnAppOptions {
@@ -33,14 +38,27 @@ export interface KilnAppOptions {
   readonly version?: string;
   /** A pino destination stream (tests capture logs with it). */
   readonly logStream?: NodeJS.WritableStream;
+  /** Stage "authenticate": tried in order; a request none recognises is anonymous. */
+  readonly authenticators?: readonly Authenticator[];
+  /** Stage "rate-limit": run before every operation. */
+  readonly rateLimiters?: readonly RateLimiter[];
+  /** Stage "authorize": who may do what, and on which rows. Every action is open when absent. */
+  readonly access?: AccessPolicy;
 }
 
 export interface KilnApp {
   readonly app: FastifyInstance;
   readonly ops: Operations;
   readonly openapi: Record<string, unknown>;
-  /** Stops accepting, lets in-flight requests finish, then closes the database unless told to keep it. */
-  close(options?: { keepDatabase?: boolean }): Promise<void>;
+  /** A context for calling `ops` directly (scripts, tests, custom code): the limits of the settings, anonymous unless told. */
+  context(options?: Partial<ContextOptions>): RequestContext;
+  /**
+   * Stops accepting connections, lets in-flight requests finish (their responses say Connection:
+   * close), then closes the database unless told to keep it. Idle keep-alive connections are closed at
+   * once, or after `drainMs`: until then a request arriving on one is answered 503 KILN_SHUTTING_DOWN
+   * with Connection: close rather than meeting a closed connection (`kiln serve` on SIGTERM).
+   */
+  close(options?: { keepDatabase?: boolean; drainMs?: number }): Promise<void>;
 }
 
 const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
@@ -49,12 +67,15 @@ const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   const { model, settings, db } = options;
   let closing = false;
+  // What the hooks add to every response, for the answers given before any hook runs (router and HTTP parser errors).
+  const beforeHooks: BeforeHooks = { securityHeaders: {}, logRequest: () => {} };
   const app = Fastify({
     logger: options.logStream ? { ...loggerOptions(settings.logLevel), stream: options.logStream } : loggerOptions(settings.logLevel),
     // One line per request is written by our own onResponse hook (observability.ts).
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     bodyLimit: settings.bodyLimit,
+    // The shutdown gate below answers 503 itself; close() closes idle connections (drainConnections).
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     serverFactory: (handler) => {
@@ -67,14 +88,21 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
       server.keepAliveTimeout = settings.keepAliveTimeoutMs;
       return server;
     },
-    clientErrorHandler: clientError,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) {
+      clientError(this, error, socket, beforeHooks.securityHeaders);
+    },
+    frameworkErrors: (error, req, reply) => answerRouterError(error, req, reply, beforeHooks, closing),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
-  app.removeContentTypeParser(['text/plain']);
+  // Our JSON parser replaces Fastify's (json-body.ts); other media types, application/*+json included, are 415.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: settings.bodyLimit }, (_req, body, done) => {
+    done(null, parseJsonBody(body as Buffer));
+  });
 
   // Before helmet and CORS: a CORS preflight is answered in their onRequest hook and must carry the id too.
-  installRequestLogging(app);
-  installSecurityHeaders(app);
+  beforeHooks.logRequest = installRequestLogging(app);
+  beforeHooks.securityHeaders = installSecurityHeaders(app);
   await app.register(cors, {
     origin: settings.corsOrigins.length > 0 ? settings.corsOrigins : false,
     credentials: settings.corsCredentials,
@@ -87,8 +115,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   // Callback style, like every hook on the request path: an async hook costs a promise and a tick.
   app.addHook('onRequest', (req, reply, done) => {
     if (closing) {
-      reply.header('connection', 'close');
-      sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down; retry' }));
+      refuseWhileClosing(reply);
       return;
     }
     if (req.url.startsWith(apiBase) && !acceptsJson(req.headers.accept)) {
@@ -104,34 +131,37 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     done(null, payload);
   });
 
-  const errors = new DatabaseErrorMapper(model);
-  const ops = new Operations(db, model, new CursorCodec(settings.cursorSecret), errors, { maxIncludePerParent: settings.pageMaxLimit });
+  const limits = limitsFrom(settings);
+  const compiled = new CompiledModel(model, limits);
+  const ops = new Operations({
+    db,
+    compiled,
+    cursors: new CursorCodec(settings.cursorSecret),
+    errors: new DatabaseErrorMapper(model),
+    policy: options.access,
+    rateLimiters: options.rateLimiters,
+  });
   const methods = new MethodTable();
-  const routeDeps = {
-    ops,
-    grammar: new QueryGrammar(model, { defaultLimit: settings.pageDefaultLimit, maxLimit: settings.pageMaxLimit }),
-    bodies: new BodyValidator(model),
-    serializers: new Serializers(model),
-    prefix: settings.apiPrefix,
-    bulkMaxItems: settings.bulkMaxItems,
-    idempotencyTtlHours: settings.idempotencyTtlHours,
-  };
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) methods.add(route.url, method);
   });
-  for (const resource of model.resources) registerResourceRoutes(app, resource, routeDeps);
+  const routeDeps = {
+    ops,
+    contextOf: contextFactory(options.authenticators ?? [], limits),
+    prefix: settings.apiPrefix,
+    idempotencyTtlHours: settings.idempotencyTtlHours,
+  };
+  for (const resource of model.resources) registerResourceRoutes(app, compiled.of(resource), routeDeps);
   registerHealth(app, db);
   const openapi = buildOpenApi(model, {
     title: options.title ?? 'Kiln API',
     version: options.version ?? '1.0.0',
     prefix: settings.apiPrefix,
     publicUrl: settings.publicUrl,
-    defaultLimit: settings.pageDefaultLimit,
-    maxLimit: settings.pageMaxLimit,
-    bulkMaxItems: settings.bulkMaxItems,
+    limits: settings,
   });
   if (settings.docs) registerDocs(app, options.title ?? 'Kiln API', openapi);
-  installErrorHandling(app, methods);
+  installErrorHandling(app, methods, installFaultLog(app, db));
   const sweeper = setInterval(() => {
     db.query(`DELETE FROM "kiln_idempotency_keys" WHERE "created_at" < now() - make_interval(hours => $1::int)`, [settings.idempotencyTtlHours]).catch(
       (error: unknown) => app.log.warn({ err: error }, 'could not sweep expired idempotency keys'),
@@ -143,9 +173,11 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     app,
     ops,
     openapi,
-    async close({ keepDatabase = false } = {}) {
+    context: (options = {}) => createContext({ limits, ...options }),
+    async close({ keepDatabase = false, drainMs = 0 } = {}) {
       closing = true;
       clearInterval(sweeper);
+      await drainConnections(app.server, drainMs);
       await app.close();
       if (!options.logStream) await flushStdoutLog();
       if (!keepDatabase) await db.close();
@@ -162,10 +194,61 @@ function checkingInterval(timeoutMs: number): number {
 }
 
 /**
- * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, timeout,
- * unparsable request line), answered as problem+json with a request id, and logged under it.
+ * Stops accepting connections, and gives the open ones `windowMs` to bring one more request: it is
+ * answered 503 with Connection: close by the shutdown gate, where closing the idle connection at once
+ * would have the client's request meet a reset. Then the connections still idle are closed, and the
+ * promise resolves once the requests in flight are answered and their connections closed.
  */
-function clientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+async function drainConnections(server: Server, windowMs: number): Promise<void> {
+  if (!server.listening) return;
+  // net.Server#close only stops listening; http.Server#close would also close the idle connections now.
+  const closed = new Promise<void>((done) => NetServer.prototype.close.call(server, () => done()));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((done) => (timer = setTimeout(done, windowMs)))]);
+  clearTimeout(timer);
+  // A response begun before shutdown ends without Connection: close and leaves its connection idle:
+  // keep closing idle connections until none is left.
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  await closed;
+  clearInterval(sweep);
+}
+
+/** The shutdown gate's answer: 503, after which the connection is closed. */
+function refuseWhileClosing(reply: FastifyReply): void {
+  reply.header('connection', 'close');
+  sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down; retry' }));
+}
+
+interface BeforeHooks {
+  securityHeaders: Readonly<Record<string, string>>;
+  logRequest: RequestLogger;
+}
+
+/**
+ * Fastify's router answers a path it cannot decode (FST_ERR_BAD_URL) and a path parameter longer
+ * than maxParamLength (FST_ERR_MAX_PARAM_LENGTH) through `frameworkErrors`, before any hook has run.
+ * These answers get here what the hooks give every other one: the request id, the security headers,
+ * the shutdown gate and the log line.
+ */
+function answerRouterError(error: FastifyError, req: FastifyRequest, reply: FastifyReply, hooks: BeforeHooks, closing: boolean): void {
+  reply.header('x-request-id', req.id).headers(hooks.securityHeaders);
+  reply.raw.once('finish', () => hooks.logRequest(req, reply));
+  if (closing) {
+    refuseWhileClosing(reply);
+    return;
+  }
+  const known = fromFastify(error, req.url);
+  if (!known) req.log.error({ err: error }, 'unhandled error');
+  sendProblem(reply, known ?? new KilnError('KILN_INTERNAL', { detail: 'an unexpected error occurred; the server log has the cause under this request id' }));
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, timeout,
+ * unparsable request line), answered as problem+json with a request id and the security headers,
+ * and logged under the id.
+ */
+function clientError(app: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket, securityHeaders: Readonly<Record<string, string>>): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
@@ -174,10 +257,11 @@ function clientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket
     error.code === 'HPE_HEADER_OVERFLOW' ? 'KILN_HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'KILN_REQUEST_TIMEOUT' : 'KILN_BAD_REQUEST';
   const kilnError = new KilnError(code);
   const id = randomUUID();
-  this.log.info({ reqId: id, status: kilnError.status, code, reason: error.code }, 'client error');
+  app.log.info({ reqId: id, status: kilnError.status, code, reason: error.code }, 'client error');
   const body = JSON.stringify(toProblem(kilnError, id));
+  const headers = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(
     `HTTP/1.1 ${kilnError.status} ${kilnError.title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `X-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+      `X-Request-Id: ${id}\r\n${headers.join('')}Connection: close\r\n\r\n${body}`,
   );
 }

@@ -22,7 +22,7 @@ export function diffSnapshots(before: Snapshot, after: Snapshot, options: DiffOp
   /** Old table name → new, for references from foreign keys. */
   const tableNames = new Map(pairs.map((p) => [p.before.name, p.after.name]));
 
-  for (const t of dropped) dropTable(out, t, new Set(dropped.map((d) => d.name)));
+  for (const t of dropped) dropTable(out, t, new Set(dropped.map((d) => d.name)), created);
   for (const pair of pairs) {
     if (pair.before.name !== pair.after.name) {
       out.add(PHASES.renames, {
@@ -71,7 +71,7 @@ export function identitySequenceName(table: string, column: string): string {
   return `${table.slice(0, t)}_${column.slice(0, c)}_seq`;
 }
 
-function dropTable(out: PlanBuilder, table: TableShape, droppedNames: ReadonlySet<string>): void {
+function dropTable(out: PlanBuilder, table: TableShape, droppedNames: ReadonlySet<string>, created: readonly TableShape[]): void {
   // A foreign key between two tables that both go would stop the first DROP TABLE.
   for (const fk of table.foreignKeys) {
     if (table.links || !droppedNames.has(fk.references) || fk.references === table.name) continue;
@@ -87,8 +87,22 @@ function dropTable(out: PlanBuilder, table: TableShape, droppedNames: ReadonlySe
     sql: [`DROP TABLE ${ident(table.name)}`],
     destructive: table.resource
       ? `drops table ${table.name} and every row in it`
-      : `drops table ${table.name} and every link between ${table.links?.join(' and ')}`,
+      : `drops table ${table.name} and every link between ${table.links?.join(' and ')}${splitNote(table, created)}`,
   });
+}
+
+/**
+ * When a dropped join table gives way to new ones between the same resources (two relations that
+ * shared it now have a table each), say why its links are not moved and how to keep them.
+ */
+function splitNote(table: TableShape, created: readonly TableShape[]): string {
+  const links = [...(table.links ?? [])].sort().join(',');
+  const successors = created.filter((t) => t.links && [...t.links].sort().join(',') === links).map((t) => t.name);
+  if (successors.length < 2) return '';
+  return (
+    `; the new join tables ${successors.join(', ')} start empty, because Kiln cannot tell which relation each link belonged to ` +
+    `(to keep the links for one relation, set through: "${table.name}" on it)`
+  );
 }
 
 function createTable(out: PlanBuilder, table: TableShape): void {
@@ -106,26 +120,72 @@ function createTable(out: PlanBuilder, table: TableShape): void {
   }
 }
 
-/** Pairs each new table with its old self: by resource name (through renames), join tables by name or by the resources they link. */
+/** Pairs each new table with its old self: by resource name (through renames); join tables as joinTablePairs says. */
 function pairTables(before: Snapshot, after: Snapshot, renames: RenameDecisions): TablePair[] {
   const pairs: TablePair[] = [];
-  const used = new Set<string>();
   const oldResourceOf = (resource: string) => renames.resources.get(resource) ?? resource;
-  for (const table of after.tables) {
-    let old: TableShape | undefined;
-    if (table.resource !== undefined) {
-      const name = oldResourceOf(table.resource);
-      old = before.tables.find((t) => t.resource === name);
-    } else {
-      const links = (table.links ?? []).map(oldResourceOf).sort().join(',');
-      const sameLinks = before.tables.filter((t) => t.links && !after.tables.some((a) => a.name === t.name) && [...t.links].sort().join(',') === links);
-      old = before.tables.find((t) => t.links && t.name === table.name) ?? (sameLinks.length === 1 ? sameLinks[0] : undefined);
-    }
-    if (!old || used.has(old.name)) continue;
-    used.add(old.name);
+  const pair = (old: TableShape, table: TableShape) =>
     pairs.push({ before: old, after: table, label: table.resource ?? table.name, columns: pairColumns(old, table, renames, oldResourceOf) });
+  for (const table of after.tables) {
+    if (table.resource === undefined) continue;
+    const name = oldResourceOf(table.resource);
+    const old = before.tables.find((t) => t.resource === name);
+    if (old) pair(old, table);
+  }
+  const tableRenames = new Map(pairs.filter((p) => p.before.name !== p.after.name).map((p) => [p.after.name, p.before.name]));
+  for (const [old, table] of joinTablePairs(before, after, oldResourceOf, tableRenames)) pair(old, table);
+  return pairs;
+}
+
+/**
+ * Which old join table each new one continues. A join table of the same name is the same table. A
+ * renamed one (a resource renamed, or `through` changed) is found by the two resources it links, but
+ * only when that is unambiguous: one old table and one new table link them. Otherwise only a name
+ * that follows from the resource renames counts (`posts_editors` → `articles_editors`): when a
+ * table two relations shared (`posts_users`, before each manyToMany had its own) is split in two,
+ * its links cannot be told apart, so neither new table continues it; it is dropped (destructive)
+ * and the new tables are created empty.
+ */
+function joinTablePairs(
+  before: Snapshot,
+  after: Snapshot,
+  oldResourceOf: (resource: string) => string,
+  tableRenames: ReadonlyMap<string, string>,
+): [TableShape, TableShape][] {
+  const oldJoins = before.tables.filter((t) => t.links);
+  const newJoins = after.tables.filter((t) => t.links);
+  const pairs: [TableShape, TableShape][] = [];
+  const used = new Set<string>();
+  const linksOf = (t: TableShape, map: (r: string) => string = (r) => r) => [...(t.links ?? [])].map(map).sort().join(',');
+  for (const table of newJoins) {
+    const old = oldJoins.find((t) => t.name === table.name);
+    if (old) {
+      pairs.push([old, table]);
+      used.add(old.name);
+    }
+  }
+  const unpaired = newJoins.filter((t) => !pairs.some(([, n]) => n === t));
+  for (const table of unpaired) {
+    const links = linksOf(table, oldResourceOf);
+    const candidates = oldJoins.filter((t) => !used.has(t.name) && !after.tables.some((n) => n.name === t.name) && linksOf(t) === links);
+    const rivals = unpaired.filter((t) => linksOf(t, oldResourceOf) === links);
+    const renamed = renamedJoinTableName(table.name, tableRenames);
+    const old = candidates.length === 1 && rivals.length === 1 ? candidates[0] : candidates.find((t) => t.name === renamed);
+    if (!old) continue;
+    pairs.push([old, table]);
+    used.add(old.name);
   }
   return pairs;
+}
+
+/** The name a join table had before its resources' tables were renamed: their names replaced at its start, its end, or both. */
+function renamedJoinTableName(name: string, tableRenames: ReadonlyMap<string, string>): string {
+  let out = name;
+  for (const [now, was] of tableRenames) {
+    if (out.startsWith(`${now}_`)) out = `${was}${out.slice(now.length)}`;
+    else if (out.endsWith(`_${now}`)) out = `${out.slice(0, -now.length)}${was}`;
+  }
+  return out;
 }
 
 function pairColumns(before: TableShape, after: TableShape, renames: RenameDecisions, oldResourceOf: (r: string) => string): Map<string, string> {

@@ -92,7 +92,11 @@ export interface HasManyDeclaration<T extends string = string> {
 export interface ManyToManyDeclaration<T extends string = string> {
   type: 'manyToMany';
   target: T;
-  /** Join table name; defaults to the two table names sorted and joined by `_`. */
+  /**
+   * Join table name. Defaults to the two table names sorted and joined by `_` (`posts_tags`), or to
+   * `<table>_<relation>` (`posts_editors`) when the resource has several manyToMany to the target;
+   * the other side of such a link names that table here (see join-tables.ts).
+   */
   through?: string;
   description?: string;
 }

@@ -1,4 +1,6 @@
-import type { FieldDeclaration, ScalarType } from './declaration.js';
+/** Which options each field type accepts, and what each option's value must be. */
+import type { ScalarType } from './declaration.js';
+import { boolean, finiteNumber, INT32, integer, MAX_STRING_LENGTH, oneOf, previousName, sqlName, stringList, text, type ValueCheck } from './option-values.js';
 import type { ProblemList } from './problems.js';
 
 export const SCALAR_TYPES: readonly ScalarType[] = [
@@ -18,9 +20,13 @@ export const SCALAR_TYPES: readonly ScalarType[] = [
 
 export const RELATION_TYPES = ['belongsTo', 'hasMany', 'manyToMany'] as const;
 
+export const FIELD_TYPES: readonly string[] = [...SCALAR_TYPES, ...RELATION_TYPES];
+export const STRING_FORMATS = ['email', 'url', 'uuid'] as const;
+export const ON_DELETE = ['restrict', 'cascade', 'setNull'] as const;
+
 /** Options each field type accepts; anything else is reported, so typos do not pass silently. */
 const COMMON = ['type', 'required', 'nullable', 'default', 'unique', 'index', 'readOnly', 'hidden', 'description', 'example', 'renamedFrom'];
-const ALLOWED_OPTIONS: Record<string, readonly string[]> = {
+const ALLOWED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   string: [...COMMON, 'minLength', 'maxLength', 'pattern', 'format'],
   text: [...COMMON, 'minLength', 'maxLength', 'pattern', 'format'],
   integer: [...COMMON, 'min', 'max'],
@@ -38,52 +44,71 @@ const ALLOWED_OPTIONS: Record<string, readonly string[]> = {
   manyToMany: ['type', 'target', 'through', 'description'],
 };
 
-export function checkOptionNames(decl: FieldDeclaration, path: string, problems: ProblemList): void {
-  const allowed = ALLOWED_OPTIONS[decl.type];
-  if (!allowed) return;
+export function isFieldType(type: unknown): type is string {
+  return typeof type === 'string' && FIELD_TYPES.includes(type);
+}
+
+/** Reports options the field's type does not accept, and returns the names of the ones it does. */
+export function checkOptionNames(decl: Record<string, unknown> & { type: string }, path: string, problems: ProblemList): string[] {
+  const allowed = Object.hasOwn(ALLOWED_OPTIONS, decl.type) ? (ALLOWED_OPTIONS[decl.type] ?? []) : [];
+  const known: string[] = [];
   for (const key of Object.keys(decl)) {
-    if (!allowed.includes(key)) {
-      problems.add(`${path}.${key}`, `unknown option "${key}" for a ${decl.type} field`, `use one of: ${allowed.join(', ')}`);
-    }
+    if (allowed.includes(key)) known.push(key);
+    else problems.add(`${path}.${key}`, `unknown option "${key}" for a ${decl.type} field`, `use one of: ${allowed.join(', ')}`);
+  }
+  return known;
+}
+
+/**
+ * The check of one option's value. `default` and `example` are checked against the whole field
+ * (value-fit.ts); `pattern` also for its safety (pattern-safety.ts).
+ */
+export function optionCheck(type: string, option: string): ValueCheck | undefined {
+  switch (option) {
+    case 'required':
+    case 'nullable':
+    case 'unique':
+    case 'index':
+    case 'readOnly':
+    case 'hidden':
+      return boolean;
+    case 'description':
+      return text('Shown in the API documentation.');
+    case 'pattern':
+      return text('^[a-z0-9-]+$');
+    case 'target':
+      return text('users');
+    case 'inverse':
+      return text('author');
+    case 'renamedFrom':
+      return previousName;
+    case 'minLength':
+      return integer(0, MAX_STRING_LENGTH, 1);
+    case 'maxLength':
+      return integer(1, MAX_STRING_LENGTH, 200);
+    case 'precision':
+      return integer(1, 1000, 12);
+    case 'scale':
+      return integer(0, 1000, 2);
+    case 'format':
+      return oneOf(STRING_FORMATS);
+    case 'onDelete':
+      return oneOf(ON_DELETE);
+    case 'through':
+      return sqlName('table');
+    case 'values':
+      return stringList;
+    case 'min':
+    case 'max':
+      return boundCheck(type);
+    default:
+      return undefined;
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DECIMAL = /^-?\d+(\.\d+)?$/;
-
-/** Returns why `value` cannot be a value of the field, or undefined when it can. */
-export function valueProblem(decl: FieldDeclaration, value: unknown): string | undefined {
-  if (value === null) return 'nullable' in decl && decl.nullable ? undefined : 'null is only allowed on a nullable field';
-  switch (decl.type) {
-    case 'string':
-    case 'text': {
-      if (typeof value !== 'string') return 'expected a string';
-      if (decl.maxLength !== undefined && value.length > decl.maxLength) return `longer than maxLength ${decl.maxLength}`;
-      if (decl.minLength !== undefined && value.length < decl.minLength) return `shorter than minLength ${decl.minLength}`;
-      return undefined;
-    }
-    case 'integer':
-      return Number.isInteger(value) ? undefined : 'expected an integer';
-    case 'float':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'expected a number';
-    case 'bigint':
-      return Number.isInteger(value) || (typeof value === 'string' && /^-?\d+$/.test(value)) ? undefined : 'expected an integer or a string of digits';
-    case 'decimal':
-      return typeof value === 'number' || (typeof value === 'string' && DECIMAL.test(value)) ? undefined : 'expected a decimal number or string';
-    case 'boolean':
-      return typeof value === 'boolean' ? undefined : 'expected true or false';
-    case 'date':
-      return typeof value === 'string' && DATE.test(value) ? undefined : 'expected a date "YYYY-MM-DD"';
-    case 'datetime':
-      return typeof value === 'string' && (value === 'now' || !Number.isNaN(Date.parse(value))) ? undefined : 'expected an ISO 8601 date-time or "now"';
-    case 'enum':
-      return typeof value === 'string' && decl.values.includes(value) ? undefined : `expected one of ${decl.values.join(', ')}`;
-    case 'uuid':
-      return typeof value === 'string' && (UUID.test(value) || value === 'random') ? undefined : 'expected a UUID or "random"';
-    case 'json':
-      return undefined;
-    default:
-      return 'relations have no default';
-  }
+/** min and max fit the type: 32 bits for integer, exact JavaScript integers for bigint. */
+function boundCheck(type: string): ValueCheck {
+  if (type === 'integer') return integer(INT32.min, INT32.max, 0);
+  if (type === 'bigint') return integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 0);
+  return finiteNumber;
 }

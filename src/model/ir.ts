@@ -1,8 +1,11 @@
 /**
  * The frozen internal model. Every surface (REST, OpenAPI, SQL, later GraphQL and codegen) reads this
- * and only this. Nodes are discriminated by `kind`; nothing here is mutated after `compileModel`.
+ * and only this. Nodes are discriminated by `kind`. `compileModel` deep-freezes what it returns and
+ * its lookup tables are FrozenMaps (a frozen `Map` would still take `set`), so no part of a compiled
+ * model can change at run time; readers use only the `ReadonlyMap` methods.
  */
 import type { OnDelete, ScalarType, StringFormat } from './declaration.js';
+import type { FrozenMap } from './frozen-map.js';
 
 export type ColumnRole = 'id' | 'createdAt' | 'updatedAt' | 'foreignKey' | 'data';
 
@@ -88,9 +91,9 @@ export interface Resource {
   readonly timestamps: boolean;
   /** Column fields in declaration order: id first, then data and key fields, then timestamps. */
   readonly fields: readonly ColumnField[];
-  readonly fieldsByName: ReadonlyMap<string, ColumnField>;
+  readonly fieldsByName: FrozenMap<string, ColumnField>;
   readonly relations: readonly Relation[];
-  readonly relationsByName: ReadonlyMap<string, Relation>;
+  readonly relationsByName: FrozenMap<string, Relation>;
   readonly uniques: readonly UniqueConstraint[];
   readonly indexes: readonly IndexDefinition[];
   readonly description?: string;
@@ -104,7 +107,7 @@ export interface JoinTable {
 
 export interface Model {
   readonly resources: readonly Resource[];
-  readonly resourcesByName: ReadonlyMap<string, Resource>;
+  readonly resourcesByName: FrozenMap<string, Resource>;
   readonly joinTables: readonly JoinTable[];
 }
 

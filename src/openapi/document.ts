@@ -4,23 +4,27 @@
  * Spectral and checks it against the routes the server really registers.
  */
 import type { ErrorCode } from '../core/errors.js';
-import { idSchema, inputSchema, type JsonSchema, outputSchema } from '../core/schemas.js';
-import type { Model, Resource } from '../model/ir.js';
+import { filterValueMaxLength } from '../core/limits.js';
+import { idSchema, inputSchema, type JsonSchema, outputSchema, pageSchema } from '../core/schemas.js';
+import type { ColumnField, Model, Resource } from '../model/ir.js';
 import { toPascalCase } from '../model/naming.js';
-import { PAGE_SCHEMA } from '../rest/serializers.js';
 import { exampleRecord, fitsField } from './examples.js';
 import { healthPaths, healthTag } from './health-paths.js';
-import { listDescription, listParameters, selectionParameters, sharedParameters } from './parameters.js';
+import { listDescription, listParameters, type ParameterLimits, selectionParameters, sharedParameters } from './parameters.js';
 import { BODY, ErrorResponses, HEADERS, header, problemSchema } from './responses.js';
+
+/** Every bound the document states; the settings carry all of them under these names. */
+export interface DocumentLimits extends ParameterLimits {
+  /** Largest request body in bytes. */
+  readonly bodyLimit: number;
+}
 
 export interface DocumentOptions {
   readonly title: string;
   readonly version: string;
   readonly prefix: string;
   readonly publicUrl: string;
-  readonly defaultLimit: number;
-  readonly maxLimit: number;
-  readonly bulkMaxItems: number;
+  readonly limits: DocumentLimits;
 }
 
 type Variant = '' | 'Create' | 'Update' | 'Replace';
@@ -71,12 +75,13 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
     operationIds.add(id);
     return id;
   };
-  const schemas: Record<string, JsonSchema> = { Problem: problemSchema(), Page: PAGE_SCHEMA };
+  const { limits } = options;
+  const schemas: Record<string, JsonSchema> = { Problem: problemSchema(), Page: pageSchema(limits.pageMaxLimit) };
   const paths: Record<string, JsonSchema> = {};
   for (const r of model.resources) {
-    schemas[names.of(r)] = outputSchema(model, r, (target) => names.ref(target).$ref);
-    for (const variant of VARIANTS) schemas[names.of(r, variant)] = inputSchema(model, r, variant, idSchema);
-    dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v))], schemas);
+    schemas[names.of(r)] = outputSchema(model, r, (target) => names.ref(target).$ref, limits);
+    for (const variant of VARIANTS) schemas[names.of(r, variant)] = inputSchema(model, r, variant, idSchema, limits);
+    dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v))], schemas, limits);
     Object.assign(paths, resourcePaths(r, { names, errors, operationId }, options));
   }
   const probes = healthTag(model.resources.map((r) => r.name));
@@ -88,7 +93,8 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
       version: options.version,
       description: [
         'REST API served by Kiln. Lists take the query grammar described on each list operation; errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.',
-        'Before a request reaches a route, the server may also answer 400 `KILN_BAD_REQUEST`, 408 `KILN_REQUEST_TIMEOUT` or 431 `KILN_HEADERS_TOO_LARGE`; a path it does not serve answers 404 `KILN_ROUTE_NOT_FOUND`, a method it does not serve on a path 405 `KILN_METHOD_NOT_ALLOWED` with `Allow`.',
+        'Every operation may also answer 405 `KILN_METHOD_NOT_ALLOWED` with `Allow` (a method its path does not serve), 408 `KILN_REQUEST_TIMEOUT`, 414 `KILN_URI_TOO_LONG` and 431 `KILN_HEADERS_TOO_LARGE`. Before a request reaches a route, the server may also answer 400 `KILN_BAD_REQUEST`; a path it does not serve answers 404 `KILN_ROUTE_NOT_FOUND`.',
+        boundsInWords(limits),
       ].join('\n\n'),
       contact: { name: 'API operator', url: 'https://kiln.dev' },
       license: { name: 'MIT', identifier: 'MIT' },
@@ -99,16 +105,28 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
     components: {
       schemas,
       responses: errors.components(),
-      parameters: sharedParameters(options),
+      parameters: sharedParameters(limits),
       headers: HEADERS,
     },
   };
 }
 
+/** The client-controlled bounds, stated once for the whole API (each operation repeats those it applies). */
+function boundsInWords(limits: DocumentLimits): string {
+  return [
+    `Bounds: a request body is at most ${limits.bodyLimit} bytes (413 \`KILN_BODY_TOO_LARGE\` above);`,
+    `a string or text field without a maxLength of its own holds at most ${limits.textMaxLength} characters;`,
+    `a bulk create carries 1 to ${limits.bulkMaxItems} records;`,
+    `a list page holds \`limit\` records (${limits.pageDefaultLimit} when not given, at most ${limits.pageMaxLimit});`,
+    `\`include\` nests at most ${limits.includeMaxDepth} levels and embeds at most ${limits.includeLimit} records per parent for a hasMany or manyToMany (a parent with more lists the relation in \`_truncated\`);`,
+    `a request whose page and includes could return more than ${limits.includeMaxRows} records at worst is refused with 400 \`KILN_QUERY_INVALID\` naming \`include\` or \`limit\`.`,
+  ].join(' ');
+}
+
 /** A field example the API would refuse is left out of the schemas rather than shown. */
-function dropUnfitExamples(r: Resource, schemaNames: readonly string[], schemas: Record<string, JsonSchema>): void {
+function dropUnfitExamples(r: Resource, schemaNames: readonly string[], schemas: Record<string, JsonSchema>, limits: DocumentLimits): void {
   for (const field of r.fields) {
-    if (field.example === undefined || fitsField(field, field.example)) continue;
+    if (field.example === undefined || fitsField(field, field.example, limits)) continue;
     for (const name of schemaNames) {
       const property = (schemas[name]?.properties as Record<string, JsonSchema> | undefined)?.[field.name];
       if (property) delete property.examples;
@@ -123,10 +141,17 @@ interface Builders {
 }
 
 function resourcePaths(r: Resource, { names, errors, operationId }: Builders, options: DocumentOptions): Record<string, JsonSchema> {
+  const { limits } = options;
   const base = `${options.prefix}/${r.path}`;
   const name = toPascalCase(r.name);
-  const read = exampleRecord(r, 'read');
-  const write = exampleRecord(r, 'write');
+  const read = exampleRecord(r, 'read', limits);
+  const write = exampleRecord(r, 'write', limits);
+  const idLength = filterValueMaxLength(r.fieldsByName.get('id') as ColumnField, limits.textMaxLength);
+  const location = {
+    description: 'Path of the new record.',
+    schema: { type: 'string', format: 'uri-reference', maxLength: base.length + 1 + idLength },
+  };
+  const bodyDescription = `A JSON body of at most ${limits.bodyLimit} bytes (413 \`KILN_BODY_TOO_LARGE\` above).`;
   const content = (schema: JsonSchema, example?: unknown) => ({ [JSON_MEDIA]: example === undefined ? { schema } : { schema, example } });
   const requestId = { 'X-Request-Id': header('XRequestId') };
   const one = (description: string, headers: JsonSchema = {}) => ({
@@ -135,18 +160,18 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
     content: content({ type: 'object', properties: { data: names.ref(r) }, required: ['data'], additionalProperties: false }, read && { data: read }),
   });
   const notModified = { description: 'Not modified: If-None-Match matched the ETag.', headers: { ETag: header('ETag'), ...requestId } };
-  const body = (variant: 'Create' | 'Update' | 'Replace') => ({ required: true, content: content(names.ref(r, variant), write) });
+  const body = (variant: 'Create' | 'Update' | 'Replace') => ({ description: bodyDescription, required: true, content: content(names.ref(r, variant), write) });
   const idParam = { name: 'id', in: 'path', required: true, description: `Id of the ${r.name} record.`, schema: idSchema(r) };
   const tags = [r.name];
-  const page = { limit: options.defaultLimit, hasMore: false, nextCursor: null };
+  const page = { limit: limits.pageDefaultLimit, hasMore: false, nextCursor: null };
   return {
     [base]: {
       get: {
         operationId: operationId(`list${name}`),
         tags,
         summary: `List ${r.name}`,
-        description: listDescription(r, options),
-        parameters: listParameters(r),
+        description: listDescription(r, limits),
+        parameters: listParameters(r, limits),
         responses: {
           200: {
             description: `A page of ${r.name}.`,
@@ -154,7 +179,7 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
             content: content(
               {
                 type: 'object',
-                properties: { data: { type: 'array', items: names.ref(r) }, page: { $ref: '#/components/schemas/Page' } },
+                properties: { data: { type: 'array', items: names.ref(r), maxItems: limits.pageMaxLimit }, page: { $ref: '#/components/schemas/Page' } },
                 required: ['data', 'page'],
                 additionalProperties: false,
               },
@@ -174,7 +199,7 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
         parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
         requestBody: body('Create'),
         responses: {
-          201: one('Created.', { Location: header('Location'), 'Idempotent-Replayed': header('IdempotentReplayed') }),
+          201: one('Created.', { Location: location, 'Idempotent-Replayed': header('IdempotentReplayed') }),
           ...errors.for(CREATE),
         },
       },
@@ -184,18 +209,24 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
         operationId: operationId(`createMany${name}`),
         tags,
         summary: `Create many ${r.name} records`,
-        description: `Creates 1 to ${options.bulkMaxItems} records in one transaction: all of them, or none. Validation errors point into the array (\`/3/title\`).`,
+        description: `Creates 1 to ${limits.bulkMaxItems} records in one transaction: all of them, or none. Validation errors point into the array (\`/3/title\`).`,
         parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
         requestBody: {
+          description: bodyDescription,
           required: true,
-          content: content({ type: 'array', items: names.ref(r, 'Create'), minItems: 1, maxItems: options.bulkMaxItems }, write && [write]),
+          content: content({ type: 'array', items: names.ref(r, 'Create'), minItems: 1, maxItems: limits.bulkMaxItems }, write && [write]),
         },
         responses: {
           201: {
             description: 'All records were created, in the order sent.',
             headers: { ...requestId, 'Idempotent-Replayed': header('IdempotentReplayed') },
             content: content(
-              { type: 'object', properties: { data: { type: 'array', items: names.ref(r) } }, required: ['data'], additionalProperties: false },
+              {
+                type: 'object',
+                properties: { data: { type: 'array', items: names.ref(r), maxItems: limits.bulkMaxItems } },
+                required: ['data'],
+                additionalProperties: false,
+              },
               read && { data: [read] },
             ),
           },
@@ -210,7 +241,7 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
         tags,
         summary: `Get one ${r.name} record`,
         description: 'Accepts `fields` and `include` like the list. Answers 304 when If-None-Match matches the ETag.',
-        parameters: [...selectionParameters(r), { $ref: '#/components/parameters/IfNoneMatch' }],
+        parameters: [...selectionParameters(r, limits), { $ref: '#/components/parameters/IfNoneMatch' }],
         responses: { 200: one('The record.'), 304: notModified, ...errors.for(['KILN_PATH_INVALID', 'KILN_QUERY_INVALID', 'KILN_NOT_FOUND']) },
       },
       patch: {

@@ -1,6 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { inputFieldSchema, isComputedDefault, type JsonSchema, outputFieldSchema } from '../core/schemas.js';
+import { inputFieldSchema, isComputedDefault, type JsonSchema, outputFieldSchema, type SchemaLimits } from '../core/schemas.js';
 import type { ColumnField, Resource } from '../model/ir.js';
 
 // ajv-formats is CommonJS with a default export.
@@ -12,8 +12,8 @@ const UUID_EXAMPLE = '3f0e3a4c-8d6b-4c1e-9a51-0f2b6c1d9e77';
  * Whether `value` is valid for the field both as clients write it and as they read it. Every example
  * in the document passes this check, so the document never shows a value the API would refuse.
  */
-export function fitsField(field: ColumnField, value: unknown): boolean {
-  return validator(outputFieldSchema(field))(value) && (field.readOnly || validator(inputFieldSchema(field))(value));
+export function fitsField(field: ColumnField, value: unknown, limits: SchemaLimits): boolean {
+  return validator(outputFieldSchema(field, limits))(value) && (field.readOnly || validator(inputFieldSchema(field, limits))(value));
 }
 
 /** Compiled once per distinct field schema: Ajv's own cache is keyed by object, and these are built afresh. */
@@ -30,10 +30,10 @@ function validator(schema: JsonSchema): ValidateFunction {
 }
 
 /** An example value that satisfies the field's schema, or undefined when none can be made safely. */
-export function exampleValue(field: ColumnField): unknown {
-  if (field.example !== undefined && fitsField(field, field.example)) return field.example;
+export function exampleValue(field: ColumnField, limits: SchemaLimits): unknown {
+  if (field.example !== undefined && fitsField(field, field.example, limits)) return field.example;
   const value = generated(field);
-  return value !== undefined && fitsField(field, value) ? value : undefined;
+  return value !== undefined && fitsField(field, value, limits) ? value : undefined;
 }
 
 function generated(field: ColumnField): unknown {
@@ -75,11 +75,11 @@ function generated(field: ColumnField): unknown {
 }
 
 /** A record as read, or written (`write`), when every field it shows can have an example. */
-export function exampleRecord(resource: Resource, mode: 'read' | 'write'): Record<string, unknown> | undefined {
+export function exampleRecord(resource: Resource, mode: 'read' | 'write', limits: SchemaLimits): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   for (const field of resource.fields) {
     if (mode === 'read' ? field.hidden : field.readOnly || (!field.required && field.role !== 'foreignKey')) continue;
-    const value = exampleValue(field);
+    const value = exampleValue(field, limits);
     if (value === undefined) return undefined;
     out[field.name] = value;
   }

@@ -1,11 +1,13 @@
 /** Query and header parameters of the OpenAPI document: the list grammar of rest/query-grammar.ts. */
+
+import { operatorsFor } from '../core/filter-operators.js';
+import { FIXED_LIMITS, filterValueMaxLength, type Limits } from '../core/limits.js';
 import { BIGINT_PATTERN, DECIMAL_PATTERN, type JsonSchema } from '../core/schemas.js';
 import type { ColumnField, Resource } from '../model/ir.js';
-import { operatorsFor } from '../rest/query-values.js';
 
-export interface ParameterLimits {
-  readonly defaultLimit: number;
-  readonly maxLimit: number;
+/** The bounds the parameters state: the client-controlled limits, and the header size for the ETag headers. */
+export interface ParameterLimits extends Limits {
+  readonly maxHeaderSize: number;
 }
 
 const param = (name: string) => ({ $ref: `#/components/parameters/${name}` });
@@ -15,13 +17,20 @@ function readable(r: Resource): ColumnField[] {
   return r.fields.filter((f) => !f.hidden);
 }
 
-/** `fields` and `include`, which a list and a single record both accept. */
-export function selectionParameters(r: Resource): JsonSchema[] {
+/** What `include` may name, and the bounds on what it returns. */
+function includeDescription(r: Resource, limits: ParameterLimits): string {
   const relations = r.relations.map((rel) => rel.name);
-  const include =
-    relations.length > 0
-      ? `Comma-separated relations to embed, nested with dots up to 3 levels (e.g. \`${relations[0]}\`): ${relations.join(', ')}.`
-      : 'This resource has no relations to include.';
+  if (relations.length === 0) return 'This resource has no relations to include.';
+  const lines = [
+    `Comma-separated relations to embed, nested with dots up to ${limits.includeMaxDepth} levels (e.g. \`${relations[0]}\`): ${relations.join(', ')}.`,
+    `A hasMany or manyToMany include embeds at most ${limits.includeLimit} records per parent; a parent with more lists the relation in its \`_truncated\` property.`,
+    `A request whose page and includes could return more than ${limits.includeMaxRows} records at worst is refused with 400 \`KILN_QUERY_INVALID\` naming \`include\` or \`limit\`.`,
+  ];
+  return lines.join(' ');
+}
+
+/** `fields` and `include`, which a list and a single record both accept. */
+export function selectionParameters(r: Resource, limits: ParameterLimits): JsonSchema[] {
   return [
     {
       name: 'fields',
@@ -30,36 +39,42 @@ export function selectionParameters(r: Resource): JsonSchema[] {
       description: `Comma-separated fields to return (id is always returned): ${readable(r)
         .map((f) => f.name)
         .join(', ')}.`,
-      schema: { type: 'string' },
+      schema: { type: 'string', maxLength: FIXED_LIMITS.fieldsLength },
     },
-    { name: 'include', in: 'query', required: false, description: include, schema: { type: 'string' } },
+    {
+      name: 'include',
+      in: 'query',
+      required: false,
+      description: includeDescription(r, limits),
+      schema: { type: 'string', maxLength: FIXED_LIMITS.includeLength },
+    },
   ];
 }
 
-export function listParameters(r: Resource): JsonSchema[] {
+export function listParameters(r: Resource, limits: ParameterLimits): JsonSchema[] {
   const sortable = readable(r).filter((f) => f.type !== 'json');
   return [
-    ...selectionParameters(r),
+    ...selectionParameters(r, limits),
     {
       name: 'sort',
       in: 'query',
       required: false,
-      description: `Comma-separated fields, at most 5; a leading \`-\` sorts descending, nulls sort last and the id breaks ties. Sortable: ${sortable
+      description: `Comma-separated fields, at most ${FIXED_LIMITS.sortKeys}; a leading \`-\` sorts descending, nulls sort last and the id breaks ties. Sortable: ${sortable
         .map((f) => f.name)
         .join(', ')}.`,
-      schema: { type: 'string' },
+      schema: { type: 'string', maxLength: FIXED_LIMITS.sortLength },
       example: r.timestamps ? '-createdAt' : '-id',
     },
     param('limit'),
     param('cursor'),
     param('count'),
     param('IfNoneMatch'),
-    ...filterParameters(r),
+    ...filterParameters(r, limits),
   ];
 }
 
 /** The plain `field=value` (equals) form of each filter; the other operators are described on the operation. */
-function filterParameters(r: Resource): JsonSchema[] {
+function filterParameters(r: Resource, limits: ParameterLimits): JsonSchema[] {
   return readable(r)
     .filter((f) => f.type !== 'json')
     .map((f) => {
@@ -69,37 +84,38 @@ function filterParameters(r: Resource): JsonSchema[] {
         in: 'query',
         required: false,
         description: `Equals. Other operators: \`${f.name}[op]\` with op in ${others.join(', ')}.`,
-        schema: filterValueSchema(f),
+        schema: filterValueSchema(f, limits.textMaxLength),
       };
     });
 }
 
-/** What one query-string value of a filter on `field` must look like (rest/query-values.ts). */
-function filterValueSchema(field: ColumnField): JsonSchema {
+/** What one query-string value of a filter on `field` must look like (core/filter-values.ts), and how long it may be (core/limits.ts). */
+function filterValueSchema(field: ColumnField, textMaxLength: number): JsonSchema {
+  const maxLength = filterValueMaxLength(field, textMaxLength);
   if (field.role === 'id' || field.role === 'foreignKey') {
-    return field.type === 'uuid' ? { type: 'string', format: 'uuid' } : { type: 'integer', minimum: 0, maximum: 999999999999999 };
+    return field.type === 'uuid' ? { type: 'string', format: 'uuid', maxLength } : { type: 'integer', format: 'int64', minimum: 0, maximum: 999999999999999 };
   }
   switch (field.type) {
     case 'integer':
-      return { type: 'integer', minimum: -2147483647, maximum: 2147483647 };
+      return { type: 'integer', format: 'int32', minimum: -2147483647, maximum: 2147483647 };
     case 'bigint':
-      return { type: 'string', pattern: BIGINT_PATTERN };
+      return { type: 'string', maxLength, pattern: BIGINT_PATTERN };
     case 'decimal':
-      return { type: 'string', pattern: DECIMAL_PATTERN };
+      return { type: 'string', maxLength, pattern: DECIMAL_PATTERN };
     case 'float':
       return { type: 'number' };
     case 'boolean':
       return { type: 'boolean' };
     case 'date':
-      return { type: 'string', format: 'date' };
+      return { type: 'string', format: 'date', maxLength };
     case 'datetime':
-      return { type: 'string', format: 'date-time' };
+      return { type: 'string', format: 'date-time', maxLength };
     case 'enum':
       return { type: 'string', enum: [...(field.values ?? [])] };
     case 'uuid':
-      return { type: 'string', format: 'uuid' };
+      return { type: 'string', format: 'uuid', maxLength };
     default:
-      return { type: 'string' };
+      return { type: 'string', maxLength };
   }
 }
 
@@ -107,21 +123,30 @@ export function listDescription(r: Resource, limits: ParameterLimits): string {
   const filterable = readable(r).map((f) => `\`${f.name}\` (${operatorsFor(f).join(', ')})`);
   return [
     `Filters: \`field=value\` or \`field[operator]=value\`; through a belongsTo relation with \`relation.field\`. Operators by field: ${filterable.join('; ')}.`,
-    '`in` and `notIn` take 1 to 100 comma-separated values; `isNull` takes true or false.',
-    `Pages are keyset-based: pass \`page.nextCursor\` as \`cursor\` with the same sort and filters. \`limit\` defaults to ${limits.defaultLimit}, at most ${limits.maxLimit}.`,
+    `\`in\` and \`notIn\` take 1 to ${FIXED_LIMITS.inValues} comma-separated values; \`isNull\` takes true or false. A value of a string or text field is at most its maxLength, or ${limits.textMaxLength} characters.`,
+    `Pages are keyset-based: pass \`page.nextCursor\` as \`cursor\` with the same sort and filters. \`limit\` defaults to ${limits.pageDefaultLimit}, at most ${limits.pageMaxLimit}.`,
+    `Includes: at most ${limits.includeMaxDepth} levels deep and ${limits.includeLimit} records per parent for a hasMany or manyToMany (\`_truncated\` names a relation that had more); a request whose page and includes could return more than ${limits.includeMaxRows} records at worst is refused with 400 \`KILN_QUERY_INVALID\` naming \`include\` or \`limit\`.`,
   ].join('\n\n');
 }
 
 export function sharedParameters(limits: ParameterLimits): JsonSchema {
+  // Past the header size limit the server answers 431 before reading a header: no single value is longer.
+  const etags = { type: 'string', maxLength: limits.maxHeaderSize };
   return {
     limit: {
       name: 'limit',
       in: 'query',
       required: false,
-      description: 'Rows per page.',
-      schema: { type: 'integer', minimum: 1, maximum: limits.maxLimit, default: limits.defaultLimit },
+      description: `Rows per page: ${limits.pageDefaultLimit} when not given, at most ${limits.pageMaxLimit}.`,
+      schema: { type: 'integer', format: 'int32', minimum: 1, maximum: limits.pageMaxLimit, default: limits.pageDefaultLimit },
     },
-    cursor: { name: 'cursor', in: 'query', required: false, description: 'The `page.nextCursor` of the previous page.', schema: { type: 'string' } },
+    cursor: {
+      name: 'cursor',
+      in: 'query',
+      required: false,
+      description: 'The `page.nextCursor` of the previous page.',
+      schema: { type: 'string', maxLength: FIXED_LIMITS.cursorLength },
+    },
     count: {
       name: 'count',
       in: 'query',
@@ -133,22 +158,22 @@ export function sharedParameters(limits: ParameterLimits): JsonSchema {
       name: 'Idempotency-Key',
       in: 'header',
       required: false,
-      description: 'A unique key (1 to 255 visible ASCII characters); a retry with the same key and body replays the first response.',
-      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+      description: `A unique key (1 to ${FIXED_LIMITS.idempotencyKeyLength} visible ASCII characters); a retry with the same key and body replays the first response.`,
+      schema: { type: 'string', minLength: 1, maxLength: FIXED_LIMITS.idempotencyKeyLength, pattern: '^[\\x21-\\x7e]+$' },
     },
     IfMatch: {
       name: 'If-Match',
       in: 'header',
       required: false,
       description: 'The ETag last read; the write is refused with 412 if the record changed since.',
-      schema: { type: 'string' },
+      schema: etags,
     },
     IfNoneMatch: {
       name: 'If-None-Match',
       in: 'header',
       required: false,
       description: 'The ETag last read; answers 304 without a body while it still matches.',
-      schema: { type: 'string' },
+      schema: etags,
     },
   };
 }

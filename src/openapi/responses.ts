@@ -4,10 +4,18 @@
  * document has no dead entries.
  */
 import { ERRORS, type ErrorCode } from '../core/errors.js';
+import { FIXED_LIMITS } from '../core/limits.js';
 import { PROBLEM_TYPE_BASE } from '../core/problem.js';
 import type { JsonSchema } from '../core/schemas.js';
 
 const PROBLEM_MEDIA = 'application/problem+json';
+
+/**
+ * Answers the server can give on any route, before or instead of running it: the HTTP parser's 408 and
+ * 431, the router's 414, and 405 for a method the path does not serve. Every operation declares them,
+ * so a contract checker that provokes them finds them documented.
+ */
+export const PRE_ROUTE: readonly ErrorCode[] = ['KILN_METHOD_NOT_ALLOWED', 'KILN_REQUEST_TIMEOUT', 'KILN_URI_TOO_LONG', 'KILN_HEADERS_TOO_LARGE'];
 
 /** Failures any API route can answer with once it is routed: content negotiation, the server, the database, shutdown. */
 export const ANY_ROUTE: readonly ErrorCode[] = [
@@ -28,16 +36,33 @@ export const BODY: readonly ErrorCode[] = [
 ];
 
 export const HEADERS = {
-  ETag: { description: 'Version of the representation; send it back in If-None-Match or If-Match.', schema: { type: 'string' } },
-  Location: { description: 'URL of the new record.', schema: { type: 'string' } },
-  XRequestId: { description: 'The request id: the `instance` of a problem, and the key to the server log line.', schema: { type: 'string' } },
+  // A quoted SHA-1 in base64url is 29 characters (src/rest/etag.ts); the bound leaves room for a longer hash.
+  ETag: { description: 'Version of the representation; send it back in If-None-Match or If-Match.', schema: { type: 'string', maxLength: 64 } },
+  XRequestId: {
+    description: `The request id: the \`instance\` of a problem, and the key to the server log line. A caller's own X-Request-Id (1 to ${FIXED_LIMITS.requestIdLength} of \`A-Za-z0-9._:-\`) is kept.`,
+    schema: { type: 'string', maxLength: FIXED_LIMITS.requestIdLength },
+  },
   IdempotentReplayed: {
     description: '`true` when this response is the stored first response to the same Idempotency-Key.',
     schema: { type: 'string', enum: ['true'] },
   },
+  Allow: {
+    description: 'The methods the path serves, comma-separated.',
+    // The longest list of methods (`DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT`) is 44 characters.
+    schema: { type: 'string', maxLength: 64, pattern: '^[A-Z]+(, [A-Z]+)*$' },
+  },
 } as const;
 
 export const header = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
+
+/** Headers a code's response carries besides X-Request-Id. */
+const CODE_HEADERS: Partial<Record<ErrorCode, Record<string, JsonSchema>>> = {
+  KILN_METHOD_NOT_ALLOWED: { Allow: header('Allow') },
+};
+
+function headersOf(codes: readonly ErrorCode[]): Record<string, JsonSchema> {
+  return Object.assign({ 'X-Request-Id': header('XRequestId') }, ...codes.map((c) => CODE_HEADERS[c] ?? {}));
+}
 
 function example(code: ErrorCode): JsonSchema {
   return {
@@ -54,13 +79,13 @@ export class ErrorResponses {
   readonly #used = new Set<ErrorCode>();
 
   /**
-   * The responses of an operation that fails with `codes` (plus `always`, by default ANY_ROUTE), by
-   * status. OpenAPI allows one response per status: a status shared by several codes lists them, with
-   * one example each.
+   * The responses of an operation that fails with `codes` (plus `always`, by default ANY_ROUTE, and
+   * PRE_ROUTE in every case), by status. OpenAPI allows one response per status: a status shared by
+   * several codes lists them, with one example each.
    */
   for(codes: readonly ErrorCode[], always: readonly ErrorCode[] = ANY_ROUTE): Record<string, JsonSchema> {
     const byStatus = new Map<number, ErrorCode[]>();
-    for (const code of new Set([...codes, ...always])) {
+    for (const code of new Set([...codes, ...always, ...PRE_ROUTE])) {
       const status = ERRORS[code].status;
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
@@ -74,7 +99,7 @@ export class ErrorResponses {
       }
       out[String(status)] = {
         description: list.map((c) => `\`${c}\`: ${ERRORS[c].title}.`).join(' '),
-        headers: { 'X-Request-Id': header('XRequestId') },
+        headers: headersOf(list),
         content: {
           [PROBLEM_MEDIA]: {
             schema: { $ref: '#/components/schemas/Problem' },
@@ -94,7 +119,7 @@ export class ErrorResponses {
         code,
         {
           description: `${ERRORS[code].title}. ${ERRORS[code].fix}`,
-          headers: { 'X-Request-Id': header('XRequestId') },
+          headers: headersOf([code]),
           content: { [PROBLEM_MEDIA]: { schema: { $ref: '#/components/schemas/Problem' }, example: example(code) } },
         },
       ]),
@@ -103,25 +128,35 @@ export class ErrorResponses {
 }
 
 export function problemSchema(): JsonSchema {
+  const codes = Object.keys(ERRORS) as ErrorCode[];
+  const statuses = codes.map((c) => ERRORS[c].status);
+  const longest = (values: readonly string[]) => Math.max(...values.map((v) => v.length));
+  const text = (description?: string) => ({ type: 'string', maxLength: FIXED_LIMITS.problemTextLength, ...(description ? { description } : {}) });
   return {
     type: 'object',
     description: 'RFC 9457 problem details, the body of every error response.',
     properties: {
-      type: { type: 'string', format: 'uri', description: `\`${PROBLEM_TYPE_BASE}\` followed by the code.` },
-      title: { type: 'string', description: 'The title registered for the code.' },
-      status: { type: 'integer', description: 'The HTTP status.' },
-      detail: { type: 'string', description: 'What went wrong in this request.' },
-      code: { type: 'string', enum: Object.keys(ERRORS), description: 'Stable error code; see docs/reference/errors.md.' },
-      instance: { type: 'string', description: 'The request id (also in X-Request-Id).' },
+      type: {
+        type: 'string',
+        format: 'uri',
+        maxLength: PROBLEM_TYPE_BASE.length + longest(codes),
+        description: `\`${PROBLEM_TYPE_BASE}\` followed by the code.`,
+      },
+      title: { type: 'string', maxLength: longest(codes.map((c) => ERRORS[c].title)), description: 'The title registered for the code.' },
+      status: { type: 'integer', format: 'int32', minimum: Math.min(...statuses), maximum: Math.max(...statuses), description: 'The HTTP status.' },
+      detail: text(`What went wrong in this request (at most ${FIXED_LIMITS.problemTextLength} characters).`),
+      code: { type: 'string', enum: codes, description: 'Stable error code; see docs/reference/errors.md.' },
+      instance: { type: 'string', maxLength: FIXED_LIMITS.requestIdLength, description: 'The request id (also in X-Request-Id).' },
       errors: {
         type: 'array',
-        description: 'Each problem found, for validation and query errors.',
+        maxItems: FIXED_LIMITS.problemErrors,
+        description: `Each problem found, for validation and query errors: the first ${FIXED_LIMITS.problemErrors} at most.`,
         items: {
           type: 'object',
           properties: {
-            path: { type: 'string', description: 'JSON pointer into the body (`/title`, `/3/title`), or the query parameter.' },
-            code: { type: 'string', description: 'The rule that failed (`required`, `maxLength`, `unknown`, …).' },
-            message: { type: 'string' },
+            path: text('JSON pointer into the body (`/title`, `/3/title`), or the query parameter.'),
+            code: text('The rule that failed (`required`, `maxLength`, `unknown`, …).'),
+            message: text(),
           },
           required: ['path', 'code', 'message'],
           additionalProperties: false,

@@ -1,5 +1,13 @@
+/**
+ * Idempotent creates (`Idempotency-Key`). The first request with a key runs its create and stores the
+ * response in the same transaction; a retry with the same key and body replays it; a duplicate that
+ * arrives while the first is still running is answered at once with 409, without waiting and without
+ * holding a pooled connection while it waits.
+ */
 import { createHash } from 'node:crypto';
 import { KilnError } from '../core/errors.js';
+import { FIXED_LIMITS } from '../core/limits.js';
+import type { Operations } from '../core/operations.js';
 import type { Queryable } from '../db/database.js';
 
 export interface StoredResponse {
@@ -8,12 +16,22 @@ export interface StoredResponse {
   readonly location: string | null;
 }
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
+export interface IdempotentRequest {
+  /** What the key is unique within: the operation, the resource and the caller (never the raw URL). */
+  readonly scope: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly ttlHours: number;
+}
+
+const KEY = new RegExp(`^[\\x21-\\x7e]{1,${FIXED_LIMITS.idempotencyKeyLength}}$`);
 
 export function checkIdempotencyKey(key: string | string[] | undefined): string | undefined {
   if (key === undefined) return undefined;
   if (typeof key !== 'string' || !KEY.test(key)) {
-    throw new KilnError('KILN_HEADER_INVALID', { detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters' });
+    throw new KilnError('KILN_HEADER_INVALID', {
+      detail: `Idempotency-Key must be 1 to ${FIXED_LIMITS.idempotencyKeyLength} visible ASCII characters`,
+    });
   }
   return key;
 }
@@ -26,48 +44,50 @@ export function fingerprint(body: unknown): string {
 }
 
 /**
- * Runs `create` at most once per (scope, key) within the time-to-live. The key is claimed in the same
- * transaction as the write: a concurrent duplicate waits on the key's row lock and then replays the
- * committed response; a failed write rolls the claim back, so a retry runs again.
+ * Runs `create` at most once per (scope, key) within the time-to-live. The transaction first takes a
+ * transaction-scoped advisory lock on the key, without waiting: if another transaction holds it, the
+ * same key is in flight and the answer is 409 now. Holding the lock, a stored response is a committed
+ * one (replayed, or 422 for another body); otherwise the create runs and its response is stored in
+ * the same transaction, so a failed create leaves no trace and a retry runs again.
  */
 export async function runIdempotent(
-  transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>,
-  request: { scope: string; key: string; fingerprint: string; ttlHours: number },
+  ops: Operations,
+  request: IdempotentRequest,
   create: (tx: Queryable) => Promise<StoredResponse>,
 ): Promise<StoredResponse & { replayed: boolean }> {
-  return transaction(async (tx) => {
-    const claimed = await tx.query(
-      `INSERT INTO "kiln_idempotency_keys" ("scope", "key", "fingerprint", "status", "body") VALUES ($1, $2, $3, 0, '')
-       ON CONFLICT ("scope", "key") DO UPDATE SET "fingerprint" = EXCLUDED."fingerprint", "status" = 0, "body" = '', "location" = NULL, "created_at" = now()
-       WHERE "kiln_idempotency_keys"."created_at" < now() - make_interval(hours => $4::int)
-       RETURNING "key"`,
-      [request.scope, request.key, request.fingerprint, request.ttlHours],
+  return ops.transaction(async (tx) => {
+    const [lock] = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS "locked"`, [
+      `${request.scope}\n${request.key}`,
+    ]);
+    if (!lock?.locked) {
+      throw new KilnError('KILN_IDEMPOTENCY_IN_PROGRESS', { detail: 'a request with this Idempotency-Key is still running; retry when it has finished' });
+    }
+    const [stored] = await tx.query<StoredResponse & { fingerprint: string }>(
+      `SELECT "fingerprint", "status", "body", "location" FROM "kiln_idempotency_keys"
+       WHERE "scope" = $1 AND "key" = $2 AND "created_at" >= now() - make_interval(hours => $3::int)`,
+      [request.scope, request.key, request.ttlHours],
     );
-    if (claimed.length === 0) {
-      const [stored] = await tx.query<{ fingerprint: string; status: number; body: string; location: string | null }>(
-        `SELECT "fingerprint", "status", "body", "location" FROM "kiln_idempotency_keys" WHERE "scope" = $1 AND "key" = $2`,
-        [request.scope, request.key],
-      );
-      if (!stored || stored.status === 0) throw new KilnError('KILN_IDEMPOTENCY_IN_PROGRESS');
+    if (stored) {
       if (stored.fingerprint !== request.fingerprint) {
         throw new KilnError('KILN_IDEMPOTENCY_KEY_REUSED', { detail: 'this Idempotency-Key was first used with a different request body' });
       }
       return { status: stored.status, body: stored.body, location: stored.location, replayed: true };
     }
     const response = await create(tx);
-    await tx.query(`UPDATE "kiln_idempotency_keys" SET "status" = $3, "body" = $4, "location" = $5 WHERE "scope" = $1 AND "key" = $2`, [
-      request.scope,
-      request.key,
-      response.status,
-      response.body,
-      response.location,
-    ]);
+    await tx.query(
+      `INSERT INTO "kiln_idempotency_keys" ("scope", "key", "fingerprint", "status", "body", "location") VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT ("scope", "key") DO UPDATE SET "fingerprint" = EXCLUDED."fingerprint", "status" = EXCLUDED."status",
+       "body" = EXCLUDED."body", "location" = EXCLUDED."location", "created_at" = now()`,
+      [request.scope, request.key, request.fingerprint, response.status, response.body, response.location],
+    );
     return { ...response, replayed: false };
   });
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function sortKeys(value: Record<string, unknown>): Record<string, unknown> {

@@ -13,7 +13,7 @@ import { ident } from './fragments.js';
 export function columnType(field: ColumnField): string {
   switch (field.type) {
     case 'string':
-      return field.maxLength !== undefined ? `varchar(${field.maxLength})` : 'text';
+      return field.maxLength !== undefined ? `varchar(${typeModifier(field.maxLength)})` : 'text';
     case 'text':
     case 'enum':
       return 'text';
@@ -22,7 +22,7 @@ export function columnType(field: ColumnField): string {
     case 'bigint':
       return 'bigint';
     case 'decimal':
-      return field.precision !== undefined ? `numeric(${field.precision}, ${field.scale ?? 0})` : 'numeric';
+      return field.precision !== undefined ? `numeric(${typeModifier(field.precision)}, ${typeModifier(field.scale ?? 0)})` : 'numeric';
     case 'float':
       return 'double precision';
     case 'boolean':
@@ -39,9 +39,23 @@ export function columnType(field: ColumnField): string {
   }
 }
 
+/**
+ * A number written into a type (`varchar(200)`). The model loader only lets whole numbers in range
+ * through; this refuses anything else again, because the text lands in DDL unquoted.
+ */
+function typeModifier(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`not a valid type modifier: ${String(value)}`);
+  return value;
+}
+
 export function literal(value: unknown): string {
   if (value === null) return 'NULL';
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') {
+    // NaN and Infinity would be read as identifiers; the loader refuses them, this keeps them out of SQL regardless.
+    if (!Number.isFinite(value)) throw new TypeError(`not a finite number: ${value}`);
+    return String(value);
+  }
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   return `'${String(value).replace(/'/g, "''")}'`;
 }

@@ -1,20 +1,21 @@
-import type { Filter, ListQuery } from '../core/query.js';
-import type { BelongsToRelation, ManyToManyRelation, Model, Resource } from '../model/ir.js';
-import { compileFilters, compileKeyset, compileOrderBy } from './filter.js';
-import { ident, Params, qualified, type Statement } from './fragments.js';
-
 /**
- * A predicate that narrows which rows of a resource a request may see, compiled into the same
- * statement. Access rules plug in here; without rules every row is visible.
+ * SELECT statements of the read operations. The caller's access rule (`scope`) and filters arrive as
+ * predicates and are compiled into the same statement by src/sql/predicate.ts; nothing here writes a
+ * condition of its own beyond keys and keyset positions.
  */
-export type RowScope = (resource: Resource, alias: string, params: Params) => string | undefined;
+import type { Predicate } from '../core/predicate.js';
+import type { IncludeNode, ListQuery } from '../core/query.js';
+import type { BelongsToRelation, Model, Resource } from '../model/ir.js';
+import { ident, Params, qualified, type Statement } from './fragments.js';
+import { compileKeyset, compileOrderBy } from './keyset.js';
+import { PredicateCompiler, type ScopeOf } from './predicate.js';
 
 /** Alias used for the parent key in include queries; not a valid field name, so it cannot clash. */
 export const PARENT_KEY = '__parent';
 
 /**
- * A belongsTo relation read in the parent's own statement: LEFT JOINed on its key (an access scope
- * goes into the ON clause, so a hidden target reads as null), its columns aliased `relation.field`.
+ * A belongsTo relation read in the parent's own statement: LEFT JOINed on its key (the target's access
+ * rule goes into the ON clause, so a hidden target reads as null), its columns aliased `relation.field`.
  */
 export interface Join {
   readonly relation: BelongsToRelation;
@@ -22,28 +23,15 @@ export interface Join {
   readonly columns: readonly string[];
 }
 
+/** Access rules of one statement: the main resource's rows, and the resolver for related resources. */
+export interface Access {
+  readonly rows: Predicate;
+  readonly scopeOf: ScopeOf;
+}
+
 /** The alias of a joined column; a dot cannot appear in a field name, so it cannot clash. */
 export function joinedColumn(relation: string, field: string): string {
   return `${relation}.${field}`;
-}
-
-/** The extra select list and FROM clause of `joins`, with the main table aliased `t`. */
-function compileJoins(resource: Resource, joins: readonly Join[], params: Params, scope: RowScope | undefined): { select: string; from: string } {
-  let select = '';
-  let from = '';
-  joins.forEach((join, i) => {
-    const alias = `j${i}`;
-    const key = resource.fieldsByName.get(join.relation.foreignKey);
-    if (!key) throw new Error(`relation ${resource.name}.${join.relation.name} has no key field`);
-    const on = [`${alias}."id" = ${qualified('t', key.column)}`, ...scoped(scope, join.target, alias, params)];
-    from += ` LEFT JOIN ${ident(join.target.table)} AS ${alias} ON ${on.join(' AND ')}`;
-    for (const name of join.columns) {
-      const field = join.target.fieldsByName.get(name);
-      if (!field) throw new Error(`unknown field ${join.target.name}.${name}`);
-      select += `, ${qualified(alias, field.column)} AS ${ident(joinedColumn(join.relation.name, name))}`;
-    }
-  });
-  return { select, from };
 }
 
 export function selectColumns(resource: Resource, fieldNames: readonly string[], alias: string): string {
@@ -56,18 +44,18 @@ export function selectColumns(resource: Resource, fieldNames: readonly string[],
     .join(', ');
 }
 
-const mainSelectLists = new WeakMap<Resource, WeakMap<readonly string[], string>>();
+const selectLists = new WeakMap<Resource, WeakMap<readonly string[], string>>();
 
 /**
- * The select list of the main table (alias `t`). Column lists that are frozen (the readable fields of
- * a resource, which most reads ask for) are compiled once and remembered.
+ * The select list of `columns` under alias `t`. Frozen lists (the readable fields of a resource, which
+ * most reads ask for) are compiled once and remembered.
  */
-function mainSelectList(resource: Resource, columns: readonly string[]): string {
+export function mainSelectList(resource: Resource, columns: readonly string[]): string {
   if (!Object.isFrozen(columns)) return selectColumns(resource, columns, 't');
-  let lists = mainSelectLists.get(resource);
+  let lists = selectLists.get(resource);
   if (!lists) {
     lists = new WeakMap();
-    mainSelectLists.set(resource, lists);
+    selectLists.set(resource, lists);
   }
   let list = lists.get(columns);
   if (list === undefined) {
@@ -77,95 +65,117 @@ function mainSelectList(resource: Resource, columns: readonly string[]): string 
   return list;
 }
 
-function whereClause(conditions: readonly string[]): string {
-  return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+/** The conditions of the main table `t`: the access rule (trusted), then the caller's own predicate (scoped). */
+function conditions(compiler: PredicateCompiler, resource: Resource, access: Access, where?: Predicate): string[] {
+  const out: string[] = [];
+  if (access.rows.kind !== 'true') out.push(compiler.trusted().compile(resource, 't', access.rows) as string);
+  const own = where ? compiler.compile(resource, 't', where) : undefined;
+  if (own) out.push(own);
+  return out;
 }
 
-function scoped(scope: RowScope | undefined, resource: Resource, alias: string, params: Params): string[] {
-  const predicate = scope?.(resource, alias, params);
-  return predicate ? [predicate] : [];
+function whereClause(items: readonly string[]): string {
+  return items.length > 0 ? ` WHERE ${items.join(' AND ')}` : '';
+}
+
+/** The extra select list and FROM clause of `joins`, with the main table aliased `t`. */
+function compileJoins(compiler: PredicateCompiler, resource: Resource, joins: readonly Join[], access: Access): { select: string; from: string } {
+  let select = '';
+  let from = '';
+  joins.forEach((join, i) => {
+    const alias = `j${i}`;
+    const key = resource.fieldsByName.get(join.relation.foreignKey);
+    if (!key) throw new Error(`relation ${resource.name}.${join.relation.name} has no key field`);
+    const scope = access.scopeOf(join.target);
+    const rule = scope ? compiler.trusted().compile(join.target, alias, scope) : undefined;
+    const on = [`${alias}."id" = ${qualified('t', key.column)}`, ...(rule ? [rule] : [])];
+    from += ` LEFT JOIN ${ident(join.target.table)} AS ${alias} ON ${on.join(' AND ')}`;
+    for (const name of join.columns) {
+      const field = join.target.fieldsByName.get(name);
+      if (!field) throw new Error(`unknown field ${join.target.name}.${name}`);
+      select += `, ${qualified(alias, field.column)} AS ${ident(joinedColumn(join.relation.name, name))}`;
+    }
+  });
+  return { select, from };
 }
 
 /** One page: fetches `limit + 1` rows so the caller knows whether another page follows. */
+/** `after`: the sort values of the row the page starts after (a decoded or resolved cursor). */
 export function compileList(
   model: Model,
   resource: Resource,
   query: ListQuery,
   columns: readonly string[],
-  scope?: RowScope,
-  joins: readonly Join[] = [],
+  access: Access,
+  joins: readonly Join[],
+  after?: readonly unknown[],
 ): Statement {
-  const params = new Params();
-  const conditions = [...scoped(scope, resource, 't', params), ...compileFilters(model, resource, query.filters, params)];
-  if (query.after) conditions.push(compileKeyset(query.sort, query.after, params));
-  const joined = compileJoins(resource, joins, params, scope);
-  const limit = params.add(query.limit + 1);
+  const compiler = new PredicateCompiler(model, new Params(), access.scopeOf);
+  const where = conditions(compiler, resource, access, query.where);
+  if (after) where.push(compileKeyset(query.sort, after, compiler.params));
+  const joined = compileJoins(compiler, resource, joins, access);
+  const limit = compiler.params.add(query.limit + 1);
   const text =
     `SELECT ${mainSelectList(resource, columns)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}` +
-    `${whereClause(conditions)} ORDER BY ${compileOrderBy(query.sort)} LIMIT ${limit}`;
-  return { text, values: params.values };
+    `${whereClause(where)} ORDER BY ${compileOrderBy(query.sort, 't')} LIMIT ${limit}`;
+  return { text, values: compiler.params.values };
 }
 
-export function compileCount(model: Model, resource: Resource, filters: readonly Filter[], scope?: RowScope): Statement {
-  const params = new Params();
-  const conditions = [...scoped(scope, resource, 't', params), ...compileFilters(model, resource, filters, params)];
-  return { text: `SELECT count(*)::int8 AS "total" FROM ${ident(resource.table)} AS t${whereClause(conditions)}`, values: params.values };
+export function compileCount(model: Model, resource: Resource, where: Predicate, access: Access): Statement {
+  const compiler = new PredicateCompiler(model, new Params(), access.scopeOf);
+  const text = `SELECT count(*)::int8 AS "total" FROM ${ident(resource.table)} AS t${whereClause(conditions(compiler, resource, access, where))}`;
+  return { text, values: compiler.params.values };
 }
 
-/** One record by id; with `lock`, FOR UPDATE of that record only (joined rows are not locked). */
+/** One record by id under the access rule; with `lock`, FOR UPDATE of that record only (joined rows are not locked). */
 export function compileFindById(
+  model: Model,
   resource: Resource,
   columns: readonly string[],
   id: unknown,
-  options: { lock?: boolean; scope?: RowScope; joins?: readonly Join[] } = {},
+  access: Access,
+  options: { lock?: boolean; joins?: readonly Join[] } = {},
 ): Statement {
-  const params = new Params();
-  const conditions = [`t."id" = ${params.add(id)}`, ...scoped(options.scope, resource, 't', params)];
-  const joined = compileJoins(resource, options.joins ?? [], params, options.scope);
+  const compiler = new PredicateCompiler(model, new Params(), access.scopeOf);
+  const where = [`t."id" = ${compiler.params.add(id)}`, ...conditions(compiler, resource, access)];
+  const joined = compileJoins(compiler, resource, options.joins ?? [], access);
   const lock = options.lock ? (joined.from ? ' FOR UPDATE OF t' : ' FOR UPDATE') : '';
-  const text = `SELECT ${mainSelectList(resource, columns)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}${whereClause(conditions)}${lock}`;
-  return { text, values: params.values };
+  const text = `SELECT ${mainSelectList(resource, columns)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}${whereClause(where)}${lock}`;
+  return { text, values: compiler.params.values };
 }
 
 /**
- * Rows of `resource` whose `keyField` is one of `keys`: one statement for all parents of a page.
- * With `perParent`, at most that many rows per key value (hasMany includes stay bounded).
+ * The rows an include node adds under many parents at once, each tagged with its parent's key: one
+ * statement for a whole level, whatever the number of parents. To-many relations fetch `limit + 1`
+ * rows per parent in the node's order, so the caller can tell a parent whose list was cut.
  */
-export function compileFindByKeys(
-  resource: Resource,
-  columns: readonly string[],
-  keyField: string,
-  keys: readonly unknown[],
-  options: { perParent?: number; scope?: RowScope } = {},
-): Statement {
-  const params = new Params();
-  const key = resource.fieldsByName.get(keyField);
-  if (!key) throw new Error(`unknown field ${resource.name}.${keyField}`);
-  const conditions = [`${qualified('t', key.column)} = ANY(${params.add(keys)})`, ...scoped(options.scope, resource, 't', params)];
-  const select = `${selectColumns(resource, columns, 't')}, ${qualified('t', key.column)} AS ${ident(PARENT_KEY)}`;
-  if (options.perParent === undefined) {
-    return { text: `SELECT ${select} FROM ${ident(resource.table)} AS t${whereClause(conditions)} ORDER BY t."id"`, values: params.values };
+export function compileIncludeFetch(model: Model, node: IncludeNode, columns: readonly string[], parentKeys: readonly unknown[], access: Access): Statement {
+  const compiler = new PredicateCompiler(model, new Params(), access.scopeOf);
+  const target = node.target;
+  const rule = access.rows.kind === 'true' ? undefined : compiler.trusted().compile(target, 't', access.rows);
+  const relation = node.relation;
+  if (relation.kind === 'belongsTo') {
+    const where = [`t."id" = ANY(${compiler.params.add(parentKeys)})`, ...(rule ? [rule] : [])];
+    return { text: `SELECT ${selectColumns(target, columns, 't')} FROM ${ident(target.table)} AS t${whereClause(where)}`, values: compiler.params.values };
   }
-  const rank = `row_number() OVER (PARTITION BY ${qualified('t', key.column)} ORDER BY t."id") AS "__rank"`;
-  const inner = `SELECT ${select}, ${rank} FROM ${ident(resource.table)} AS t${whereClause(conditions)}`;
+  let from: string;
+  let parent: string;
+  if (relation.kind === 'hasMany') {
+    const key = target.fieldsByName.get(relation.foreignKey);
+    if (!key) throw new Error(`relation ${relation.name} has no key field`);
+    parent = qualified('t', key.column);
+    from = `${ident(target.table)} AS t`;
+  } else {
+    parent = qualified('l', relation.sourceColumn);
+    from = `${ident(relation.joinTable)} AS l JOIN ${ident(target.table)} AS t ON t."id" = ${qualified('l', relation.targetColumn)}`;
+  }
+  const where = [`${parent} = ANY(${compiler.params.add(parentKeys)})`, ...(rule ? [rule] : [])];
+  // The node's own filters are the caller's: relations they go through are scoped like any filter.
+  const own = compiler.compile(target, 't', node.where);
+  if (own) where.push(own);
+  const rank = `row_number() OVER (PARTITION BY ${parent} ORDER BY ${compileOrderBy(node.sort, 't')}) AS "__rank"`;
+  const inner = `SELECT ${selectColumns(target, columns, 't')}, ${parent} AS ${ident(PARENT_KEY)}, ${rank} FROM ${from}${whereClause(where)}`;
   const outer = [...columns, PARENT_KEY].map((c) => `s.${ident(c)}`).join(', ');
-  const text = `SELECT ${outer} FROM (${inner}) AS s WHERE s."__rank" <= ${params.add(options.perParent)} ORDER BY s."id"`;
-  return { text, values: params.values };
-}
-
-/** Targets of a manyToMany relation for many parents at once, each row tagged with its parent key. */
-export function compileManyToManyFetch(
-  target: Resource,
-  relation: ManyToManyRelation,
-  columns: readonly string[],
-  parentIds: readonly unknown[],
-  options: { perParent: number; scope?: RowScope },
-): Statement {
-  const params = new Params();
-  const parent = qualified('j', relation.sourceColumn);
-  const conditions = [`${parent} = ANY(${params.add(parentIds)})`, ...scoped(options.scope, target, 't', params)];
-  const rank = `row_number() OVER (PARTITION BY ${parent} ORDER BY t."id") AS "__rank"`;
-  const inner = `SELECT ${selectColumns(target, columns, 't')}, ${parent} AS ${ident(PARENT_KEY)}, ${rank} FROM ${ident(relation.joinTable)} AS j JOIN ${ident(target.table)} AS t ON t."id" = ${qualified('j', relation.targetColumn)}${whereClause(conditions)}`;
-  const outer = [...columns, PARENT_KEY].map((c) => `s.${ident(c)}`).join(', ');
-  return { text: `SELECT ${outer} FROM (${inner}) AS s WHERE s."__rank" <= ${params.add(options.perParent)} ORDER BY s."id"`, values: params.values };
+  const text = `SELECT ${outer} FROM (${inner}) AS s WHERE s."__rank" <= ${compiler.params.add(node.limit + 1)} ORDER BY s."__rank"`;
+  return { text, values: compiler.params.values };
 }

@@ -33,6 +33,22 @@ function rawRequest(url: string, parts: string[], pauseMs = 0): Promise<Response
   });
 }
 
+/** helmet's headers, which every answer carries (http-headers.test.ts checks their values). */
+const SECURITY_HEADERS = [
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
 for (const backend of BACKENDS) {
   describe(`request errors (${backend})`, () => {
     let server: TestServer;
@@ -45,6 +61,23 @@ for (const backend of BACKENDS) {
       postId = (await post.json()).data.id;
     });
     after(() => server.close());
+
+    /** The request lines logged under a request id (written just after the response, so wait a moment). */
+    async function requestLines(id: unknown): Promise<Record<string, unknown>[]> {
+      const find = () => server.logs.filter((l) => l.reqId === id && l.msg === 'request');
+      for (let i = 0; i < 100 && find().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      return find().map(({ method, route, path, status }) => ({ method, route, path, status }));
+    }
+
+    /** The headers the hooks add to every answer: the request id (equal to the problem's instance) and helmet's. */
+    async function expectEveryAnswersHeaders(res: Response): Promise<void> {
+      const reference = await server.fetch('/healthz');
+      for (const name of SECURITY_HEADERS) {
+        assert.ok(reference.headers.get(name), name);
+        assert.equal(res.headers.get(name), reference.headers.get(name), name);
+      }
+      assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    }
 
     test('a path no route serves is 404 KILN_ROUTE_NOT_FOUND', async () => {
       for (const [method, path] of [
@@ -73,6 +106,58 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('a path that is not valid percent-encoding is 400 KILN_BAD_REQUEST, with the id, security headers and one log line', async () => {
+      for (const [path, segment] of [
+        ['/v1/posts/%zz', '%zz'],
+        ['/v1/%zz/x', '%zz'],
+        ['/v1/posts/%C0%AF', '%C0%AF'],
+        ['/v1/posts/x%E2%82', 'x%E2%82'],
+        ['/nothing/%', '%'],
+      ] as const) {
+        for (const method of ['GET', 'DELETE']) {
+          const res = await server.fetch(path, { method });
+          await expectEveryAnswersHeaders(res);
+          const problem = await expectProblem(res, 400, 'KILN_BAD_REQUEST');
+          assert.equal(
+            problem.detail,
+            `the path segment "${segment}" is not valid percent-encoding: write each reserved or non-ASCII character as %XX, the bytes of its UTF-8 encoding`,
+          );
+          assert.deepEqual(await requestLines(problem.instance), [{ method, route: null, path, status: 400 }], `${method} ${path}`);
+        }
+      }
+    });
+
+    test('an undecodable path is quoted only as a short excerpt, with anything but URL characters escaped', async () => {
+      const res = await rawRequest(server.url, [`GET /v1/posts/%zz"<b>|${'y'.repeat(60)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]);
+      const problem = await expectProblem(res, 400, 'KILN_BAD_REQUEST');
+      assert.equal(
+        problem.detail,
+        `the path segment "%zz%22%3Cb%3E%7C${'y'.repeat(24)}…" is not valid percent-encoding: write each reserved or non-ASCII character as %XX, the bytes of its UTF-8 encoding`,
+      );
+    });
+
+    test('an id longer than 200 characters is 414 KILN_URI_TOO_LONG, with the id, security headers and one log line', async () => {
+      const id = 'a'.repeat(201);
+      for (const method of ['GET', 'PATCH', 'PUT', 'DELETE']) {
+        const res = await server.fetch(`/v1/posts/${id}`, { method, json: method === 'PATCH' || method === 'PUT' ? { title: 'x' } : undefined });
+        await expectEveryAnswersHeaders(res);
+        const problem = await expectProblem(res, 414, 'KILN_URI_TOO_LONG');
+        assert.equal(problem.detail, `the path segment "${'a'.repeat(20)}…" is 201 characters long; ids and other path parameters are at most 200`);
+        assert.deepEqual(await requestLines(problem.instance), [{ method, route: null, path: `/v1/posts/${id}`, status: 414 }]);
+      }
+      // 200 characters still reach the route, which checks them against the id type.
+      await expectProblem(await server.fetch(`/v1/posts/${'a'.repeat(200)}`), 400, 'KILN_PATH_INVALID');
+    });
+
+    test('a 404 or 405 quotes the path as a safe excerpt of at most 200 characters', async () => {
+      const long = `/v1/${'x'.repeat(300)}`;
+      assert.equal((await expectProblem(await server.fetch(long), 404, 'KILN_ROUTE_NOT_FOUND')).detail, `no route for GET ${long.slice(0, 200)}…`);
+      const post = await expectProblem(await server.fetch(`/v1/posts/${'1'.repeat(250)}`, { method: 'POST', json: {} }), 405, 'KILN_METHOD_NOT_ALLOWED');
+      assert.equal(post.detail, `POST is not allowed on /v1/posts/${'1'.repeat(190)}…`);
+      const raw = await rawRequest(server.url, ['GET /v1/a"b<c>\'{}|^` HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+      assert.equal((await expectProblem(raw, 404, 'KILN_ROUTE_NOT_FOUND')).detail, "no route for GET /v1/a%22b%3Cc%3E'%7B%7D%7C%5E%60");
+    });
+
     test('a body above the limit is 413 KILN_BODY_TOO_LARGE, and nothing is written', async () => {
       const res = await server.fetch('/v1/tags', { method: 'POST', json: { name: 'x'.repeat(3000) } });
       const problem = await expectProblem(res, 413, 'KILN_BODY_TOO_LARGE');
@@ -84,6 +169,10 @@ for (const backend of BACKENDS) {
 
     test('a body that is not JSON is 415 KILN_UNSUPPORTED_MEDIA_TYPE', async () => {
       for (const [type, body] of [
+        // Only application/json is read: a +json type has semantics of its own (merge or JSON Patch).
+        ['application/merge-patch+json', '{"name":"x"}'],
+        ['application/json-patch+json', '[{"op":"add","path":"/name","value":"x"}]'],
+        ['json', '{"name":"x"}'],
         ['text/plain', 'name=x'],
         ['application/x-www-form-urlencoded', 'name=x'],
         ['multipart/form-data; boundary=b', '--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--'],
@@ -100,11 +189,18 @@ for (const backend of BACKENDS) {
       }
     });
 
-    test('invalid JSON is 400 KILN_BODY_MALFORMED', async () => {
-      for (const body of ['{"name":', '{name: "x"}', '{"name":"x",}', "{'name':'x'}", 'undefined']) {
+    test('invalid JSON is 400 KILN_BODY_MALFORMED, saying what is wrong and where', async () => {
+      for (const [body, where] of [
+        ['{"name":', "Object value expected after ':' at line 1, column 9"],
+        ['{name: "x"}', "Quoted object key expected but got 'n' at line 1, column 2"],
+        ['{"name":"x",}', "Quoted object key expected but got '}' at line 1, column 13"],
+        ["{'name':'x'}", "Quoted object key expected but got ''' at line 1, column 2"],
+        ['undefined', "JSON value expected but got 'u' at line 1, column 1"],
+        ['{\n  "name": "x"\n  "more": 1\n}', "Comma ',' expected after value but got '\"' at line 3, column 3"],
+      ]) {
         const res = await server.fetch('/v1/tags', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
         const problem = await expectProblem(res, 400, 'KILN_BODY_MALFORMED');
-        assert.equal(problem.detail, 'the body is not valid JSON');
+        assert.equal(problem.detail, `the body is not valid JSON: ${where}`);
       }
     });
 
@@ -189,16 +285,25 @@ for (const backend of BACKENDS) {
 
     test('headers above the limit are 431 KILN_HEADERS_TOO_LARGE, answered as problem+json by the HTTP parser', async () => {
       const res = await server.fetch('/v1/tags', { headers: { 'x-padding': 'a'.repeat(20_000) } });
-      assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+      await expectEveryAnswersHeaders(res);
       const problem = await expectProblem(res, 431, 'KILN_HEADERS_TOO_LARGE');
       assert.equal(problem.title, 'Request headers too large');
     });
 
     test('a request the HTTP parser cannot read is 400 KILN_BAD_REQUEST', async () => {
       const res = await rawRequest(server.url, ['NOT A REQUEST\r\n\r\n']);
+      await expectEveryAnswersHeaders(res);
       await expectProblem(res, 400, 'KILN_BAD_REQUEST');
       const badLength = await rawRequest(server.url, ['POST /v1/tags HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}']);
       await expectProblem(badLength, 400, 'KILN_BAD_REQUEST');
+    });
+
+    test("Fastify's own 400s are KILN_BAD_REQUEST with a detail of their own", async () => {
+      // A QUERY (RFC 10008) without Content-Type is refused by Fastify before it looks for a route.
+      const query = await rawRequest(server.url, ['QUERY /v1/tags HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+      await expectEveryAnswersHeaders(query);
+      const problem = await expectProblem(query, 400, 'KILN_BAD_REQUEST');
+      assert.equal(problem.detail, 'a QUERY request must send a Content-Type header');
     });
   });
 

@@ -82,6 +82,33 @@ async function openConnection(url: string) {
   };
 }
 
+const shuttingDown = (instance: string) => ({
+  type: 'https://kiln.dev/errors/KILN_SHUTTING_DOWN',
+  title: 'Server is shutting down',
+  status: 503,
+  // The shutdown gate answers every route first, /readyz included.
+  detail: 'this instance is shutting down; retry',
+  code: 'KILN_SHUTTING_DOWN',
+  instance,
+});
+
+function expectShuttingDown(res: RawResponse): void {
+  assert.equal(res.status, 503, JSON.stringify(res.json));
+  assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.equal(res.headers.connection, 'close');
+  assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+  assert.deepEqual(res.json, shuttingDown(res.headers['x-request-id'] as string));
+}
+
+/** Waits until the server refuses new connections, which it does as soon as shutdown begins. */
+async function waitUntilRefused(url: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await refusesConnections(url)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail('new connections are still accepted');
+}
+
 function refusesConnections(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((done) => {
@@ -187,6 +214,30 @@ for (const backend of BACKENDS) {
       });
     }
 
+    test('SIGTERM: a request on an open keep-alive connection is answered 503 with Connection: close, not reset', async () => {
+      const cli = await spawnServe(await envFor());
+      const { host } = new URL(cli.url);
+      const connection = await openConnection(cli.url);
+      connection.write(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      const first = await connection.next();
+      assert.deepEqual([first.status, first.headers.connection], [200, 'keep-alive']);
+
+      cli.child.kill('SIGTERM');
+      await waitUntilRefused(cli.url);
+      connection.write(`GET /v1/tags HTTP/1.1\r\nHost: ${host}\r\nAccept: application/json\r\n\r\n`);
+      expectShuttingDown(await connection.next());
+      assert.equal(await connection.closedWithin(5000), true, 'the server closes the connection after the 503');
+      assert.equal(await cli.exit, 0);
+
+      const lines = logLines(cli);
+      assert.deepEqual(
+        lines.filter((l) => l.msg === 'request').map((l) => `${l.method} ${l.path} ${l.status}`),
+        ['GET /healthz 200', 'GET /v1/tags 503'],
+      );
+      assert.deepEqual(lines.find((l) => l.msg === 'shutting down')?.drainMs, 1000);
+      assert.equal(lines.at(-1)?.msg, 'stopped');
+    });
+
     test('past KILN_SHUTDOWN_TIMEOUT_MS the process exits 1 instead of hanging on a stuck request', async () => {
       const cli = await spawnServe(await envFor({ KILN_SHUTDOWN_TIMEOUT_MS: '300' }));
       await startSlowPost(cli.url, '/v1/tags', JSON.stringify({ name: 'never-finished' }));
@@ -226,10 +277,10 @@ for (const backend of BACKENDS) {
   });
 
   /**
-   * An idle keep-alive connection is closed as soon as shutdown starts (forceCloseConnections:
-   * 'idle'), so a request reaches the server on an open connection during shutdown only when its
-   * bytes had begun to arrive before: these tests send a request's headers up to the last line
-   * before close(), and the blank line that completes them after.
+   * Without `drainMs`, close() closes idle keep-alive connections at once, so a request reaches the
+   * server on an open connection during shutdown only when its bytes had begun to arrive before:
+   * these tests send a request's headers up to the last line before close(), and the blank line that
+   * completes them after.
    */
   describe(`requests on open keep-alive connections while close() waits (${backend})`, () => {
     let server: TestServer;
@@ -240,22 +291,6 @@ for (const backend of BACKENDS) {
     let list: Awaited<ReturnType<typeof openConnection>>;
     let create: Awaited<ReturnType<typeof openConnection>>;
     let idle: Awaited<ReturnType<typeof openConnection>>;
-    const shuttingDown = (instance: string) => ({
-      type: 'https://kiln.dev/errors/KILN_SHUTTING_DOWN',
-      title: 'Server is shutting down',
-      status: 503,
-      // The shutdown gate answers every route first, /readyz included.
-      detail: 'this instance is shutting down; retry',
-      code: 'KILN_SHUTTING_DOWN',
-      instance,
-    });
-    const expectShuttingDown = (res: RawResponse) => {
-      assert.equal(res.status, 503, JSON.stringify(res.json));
-      assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-      assert.equal(res.headers.connection, 'close');
-      assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
-      assert.deepEqual(res.json, shuttingDown(res.headers['x-request-id'] as string));
-    };
 
     before(async () => {
       server = await startTestServer(await blogModel(), backend);
@@ -318,6 +353,50 @@ for (const backend of BACKENDS) {
         'POST /v1/tags 201',
         'POST /v1/tags 503',
       ]);
+    });
+  });
+
+  describe(`close({ drainMs }): idle keep-alive connections may bring one more request (${backend})`, () => {
+    const DRAIN_MS = 4000;
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(await blogModel(), backend);
+    });
+    after(() => server.close());
+
+    test('it is answered 503 with Connection: close; idle ones are closed after the window; in-flight ones finish', async () => {
+      const { host } = new URL(server.url);
+      const [list, badUrl, idle] = [await openConnection(server.url), await openConnection(server.url), await openConnection(server.url)];
+      for (const connection of [list, badUrl, idle]) {
+        connection.write(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        assert.equal((await connection.next()).headers.connection, 'keep-alive');
+      }
+      const slow = await startSlowPost(server.url, '/v1/tags', JSON.stringify({ name: 'in-flight' }));
+      const started = Date.now();
+      let closed = false;
+      const closing = server.kiln.close({ keepDatabase: true, drainMs: DRAIN_MS }).then(() => {
+        closed = true;
+      });
+      await waitUntilRefused(server.url);
+
+      list.write(`GET /v1/tags HTTP/1.1\r\nHost: ${host}\r\nAccept: application/json\r\n\r\n`);
+      expectShuttingDown(await list.next());
+      // A URL the router cannot decode is answered before any hook: it passes the shutdown gate too.
+      badUrl.write(`GET /v1/posts/%zz HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      expectShuttingDown(await badUrl.next());
+      assert.deepEqual([await list.closedWithin(2000), await badUrl.closedWithin(2000)], [true, true]);
+
+      if (Date.now() - started < DRAIN_MS - 1000) assert.equal(await idle.closedWithin(200), false, 'an idle connection stays open for the window');
+      assert.equal(await idle.closedWithin(DRAIN_MS + 5000), true, 'and is closed after it, without an answer');
+      await assert.rejects(idle.next(), /^Error: the connection closed; received: $/);
+      assert.equal(closed, false, 'close() waits for the request in flight');
+
+      const answer = await slow.finish();
+      assert.deepEqual([answer.status, answer.json.data.name], [201, 'in-flight']);
+      assert.match(answer.head, /\r\nconnection: close\r\n/);
+      await closing;
+      const logged = server.logs.filter((l) => l.msg === 'request' && l.path !== '/healthz').map((l) => `${l.method} ${l.path} ${l.status}`);
+      assert.deepEqual(logged.sort(), ['GET /v1/posts/%zz 503', 'GET /v1/tags 503', 'POST /v1/tags 201']);
     });
   });
 }

@@ -53,7 +53,7 @@ const REFUSED: [field: string, value: unknown, code: string][] = [
   ['big', 'x12', 'pattern'],
   ['big', '99999999999999999999', 'pattern'],
   ['big', 1.5, 'type'],
-  ['big', 2 ** 60, 'maximum'],
+  ['big', 1e20, 'pattern'],
   ['big', true, 'type'],
   ['rank', 0, 'minimum'],
   ['rank', '0', 'minimum'],
@@ -66,9 +66,9 @@ const REFUSED: [field: string, value: unknown, code: string][] = [
   ['price', false, 'type'],
   ['price', '1.234', 'pattern'],
   ['price', '1234567.5', 'pattern'],
-  ['price', 12.345, 'multipleOf'],
-  ['price', 1000000, 'exclusiveMaximum'],
-  ['price', -1000000, 'exclusiveMinimum'],
+  ['price', 12.345, 'pattern'], // a JSON number is checked by its exact text, like a string
+  ['price', 1000000, 'pattern'],
+  ['price', -1000000, 'pattern'],
   ['ratio', 'x', 'type'],
   ['flag', 'yes', 'type'],
   ['flag', null, 'type'],
@@ -174,6 +174,8 @@ for (const backend of BACKENDS) {
         [1, 999999.99, '1', '999999.99'],
         [1, '-999999.99', '1', '-999999.99'],
         [1, 0.29, '1', '0.29'],
+        // Written as JSON numbers with more digits than a double carries, the exact text is kept.
+        [2 ** 60, 0.1, '1152921504606847000', '0.10'],
       ];
       for (const [big, price, bigOut, priceOut] of cases) {
         const res = await server.fetch('/v1/things', { method: 'POST', json: { name: 'num', big, price } });

@@ -5,7 +5,7 @@ import type { Database } from '../../src/db/database.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import type { Model } from '../../src/model/ir.js';
-import { type RunningKiln, startKiln } from '../../src/start.js';
+import { type RunningKiln, type StartOptions, startKiln } from '../../src/start.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -55,6 +55,8 @@ export interface TestServer {
   readonly api: string;
   readonly kiln: RunningKiln;
   readonly db: Database;
+  /** The PostgreSQL schema of this server's tables ('public' on PGlite). */
+  readonly schema: string;
   /** Every log line the server wrote, parsed. */
   readonly logs: Record<string, unknown>[];
   fetch(path: string, init?: RequestInit & { json?: unknown }): Promise<TestResponse>;
@@ -62,7 +64,13 @@ export interface TestServer {
 }
 
 /** Starts Kiln on a free port of 127.0.0.1 over a fresh database; talk to it over a real socket. */
-export async function startTestServer(model: Model, backend: Backend, overrides: Partial<Settings> = {}, seed?: string): Promise<TestServer> {
+export async function startTestServer(
+  model: Model,
+  backend: Backend,
+  overrides: Partial<Settings> = {},
+  seed?: string,
+  extensions: Pick<StartOptions, 'authenticators' | 'rateLimiters' | 'access'> = {},
+): Promise<TestServer> {
   const settings = { ...resolveSettings({}), host: '127.0.0.1', port: 0, logLevel: 'info', ...overrides };
   const test = await createTestDatabase(backend, settings);
   settings.dbSchema = test.schema;
@@ -73,13 +81,14 @@ export async function startTestServer(model: Model, backend: Backend, overrides:
       done();
     },
   });
-  const kiln = await startKiln({ model, settings, db: test.db, logStream, seedFile: seed });
+  const kiln = await startKiln({ model, settings, db: test.db, logStream, seedFile: seed, ...extensions });
   const url = kiln.url;
   return {
     url,
     api: `${url}${settings.apiPrefix}`,
     kiln,
     db: test.db,
+    schema: test.schema,
     logs,
     fetch(path, init = {}) {
       const { json, ...rest } = init;

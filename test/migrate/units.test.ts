@@ -140,7 +140,7 @@ describe('renamedFrom in the model', () => {
     assert.deepEqual(!result.ok && result.problems.map((p) => [p.path, p.message]), [
       ['resources.posts.renamedFrom', '"posts" is still a name in this model, so it cannot be the previous name'],
       ['resources.posts.fields.title.renamedFrom', '"body" is still a name in this model, so it cannot be the previous name'],
-      ['resources.posts.fields.body.renamedFrom', 'renamedFrom must be the previous name (letters and digits, starting with a letter)'],
+      ['resources.posts.fields.body.renamedFrom', 'renamedFrom must be the previous name (letters and digits, starting with a letter), not "a b"'],
     ]);
   });
 });

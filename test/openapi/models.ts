@@ -32,8 +32,7 @@ export const allTypesModel = () =>
           token: { type: 'uuid', default: 'random' },
           secret: { type: 'string', hidden: true, nullable: true },
           score: { type: 'integer', readOnly: true, default: 5 },
-          // An example the field's own rules refuse: the document must leave it out.
-          code: { type: 'string', maxLength: 3, nullable: true, example: 'too long for three' },
+          code: { type: 'string', maxLength: 3, nullable: true },
           owner: { type: 'belongsTo', target: 'owners', nullable: true, onDelete: 'setNull' },
           labels: { type: 'manyToMany', target: 'labels' },
         },

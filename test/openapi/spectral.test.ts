@@ -142,14 +142,25 @@ describe('OpenAPI document details', () => {
     }
   });
 
-  test('a field example the field refuses is left out; computed defaults are not shown as values', async () => {
+  test('an example longer than the configured text maximum is left out; computed defaults are not shown as values', async () => {
+    // The model compiler refuses an example its field refuses; KILN_TEXT_MAX_LENGTH is known only when serving.
+    const blog = await startTestServer(await blogModel(), BACKENDS[0] ?? 'pglite', { textMaxLength: 20 });
+    try {
+      const doc = await (await blog.fetch('/openapi.json')).json();
+      const { Posts, PostsCreate } = doc.components.schemas;
+      assert.equal(Posts.properties.body.maxLength, 20);
+      assert.equal(Posts.properties.body.examples, undefined, 'the 37-character example no longer fits');
+      assert.equal(PostsCreate.properties.body.examples, undefined);
+      assert.deepEqual(Posts.properties.title.examples, ['Notes on the Analytical Engine'], 'its own maxLength of 200 applies');
+      assert.deepEqual(await lint(JSON.stringify(doc)), []);
+    } finally {
+      await blog.close();
+    }
     const server = await startTestServer(allTypesModel(), BACKENDS[0] ?? 'pglite');
     try {
       const doc = await (await server.fetch('/openapi.json')).json();
       const { Things, ThingsCreate } = doc.components.schemas;
       assert.deepEqual(Things.properties.label.examples, ['a label']);
-      assert.equal(Things.properties.code.examples, undefined);
-      assert.equal(ThingsCreate.properties.code.examples, undefined);
       assert.equal(ThingsCreate.properties.at.default, undefined, '"now" is computed by the database');
       assert.equal(ThingsCreate.properties.token.default, undefined, '"random" is computed by the database');
       assert.equal(ThingsCreate.properties.price.default, '0.00');

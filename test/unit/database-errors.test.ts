@@ -104,14 +104,21 @@ describe('DatabaseErrorMapper', () => {
     const failures = [
       pgError('08006'),
       pgError('08001'),
+      pgError('08003'),
       pgError('57P01', { message: 'terminating connection due to administrator command' }),
-      pgError('57P03'),
+      pgError('57P02', { message: 'terminating connection because of crash of another server process' }),
+      pgError('57P03', { message: 'the database system is starting up' }),
+      pgError('57P05', { message: 'terminating connection due to idle-session timeout' }),
+      pgError('25P03', { message: 'terminating connection due to idle-in-transaction timeout' }),
       pgError('53300', { message: 'sorry, too many clients already' }),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
       Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+      Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
       Object.assign(new Error('getaddrinfo ENOTFOUND db'), { code: 'ENOTFOUND' }),
       new Error('timeout exceeded when trying to connect'),
+      new Error('Connection terminated due to connection timeout'),
       new Error('Connection terminated unexpectedly'),
+      new Error('Client has encountered a connection error and is not queryable'),
     ];
     for (const failure of failures) {
       const mapped = mapper.map(failure);
@@ -124,6 +131,11 @@ describe('DatabaseErrorMapper', () => {
     }
   });
 
+  test('08P01 (protocol violation, e.g. more than 65,535 bind parameters) is a defect left for the 500 handler, not an outage', () => {
+    const violation = pgError('08P01', { message: 'bind message has 4464 parameter formats but 0 parameters' });
+    assert.equal(mapper.map(violation), undefined);
+  });
+
   test('the driver message never becomes the detail', () => {
     for (const code of ['23505', '23503', '57014', '22001', '22003', '08006']) {
       assert.doesNotMatch(mapper.map(pgError(code))?.detail ?? '', /SELECT|secret|relation "users"/, code);
@@ -133,7 +145,17 @@ describe('DatabaseErrorMapper', () => {
   test('a KilnError passes through; anything unrecognised is left for the 500 handler', () => {
     const own = new KilnError('KILN_NOT_FOUND');
     assert.equal(mapper.map(own), own);
-    for (const other of [pgError('42P01'), pgError('42703'), pgError('XX000'), new TypeError('x is undefined'), 'a string', null, undefined, 42]) {
+    for (const other of [
+      pgError('42P01'),
+      pgError('42703'),
+      pgError('XX000'),
+      pgError('08P01'),
+      new TypeError('x is undefined'),
+      'a string',
+      null,
+      undefined,
+      42,
+    ]) {
       assert.equal(mapper.map(other), undefined, String(other));
     }
   });

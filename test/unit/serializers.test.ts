@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { getResource } from '../../src/model/ir.js';
-import { Serializers } from '../../src/rest/serializers.js';
+import { resolveSettings } from '../../src/config/settings.js';
+import type { Model } from '../../src/model/ir.js';
+import { limitsFrom } from '../../src/pipeline/context.js';
+import { compileSerializers, type ResourceSerializers } from '../../src/pipeline/serialize.js';
 import { blogModel } from '../helpers/blog.js';
+
+const serializersOf = (model: Model, name: string) => compileSerializers(model, limitsFrom(resolveSettings({}))).get(name) as ResourceSerializers;
 
 // SQL never selects a hidden column, so the end-to-end tests cannot show the serialiser's own guarantee:
 // these hand it rows that do carry hidden and undeclared properties, as a future query bug might.
 describe('response serialisers', () => {
   test('write only declared, readable properties, whatever the row holds', async () => {
     const model = await blogModel();
-    const serialize = new Serializers(model).for(getResource(model, 'users'));
+    const serialize = serializersOf(model, 'users');
     const row = {
       id: 7,
       email: 'ada@example.com',
@@ -34,7 +38,7 @@ describe('response serialisers', () => {
 
   test('an included record carrying a hidden field fails closed: an error, never the field', async () => {
     const model = await blogModel();
-    const serialize = new Serializers(model).for(getResource(model, 'posts'));
+    const serialize = serializersOf(model, 'posts');
     const at = '2026-01-02T03:04:05.678Z';
     const author = { id: 1, email: 'a@example.com', name: 'A', passwordHash: 'secret-hash', createdAt: at, updatedAt: at };
     const { passwordHash: _, ...clean } = author;
@@ -42,5 +46,18 @@ describe('response serialisers', () => {
     // A relation is `anyOf [record, null]`, matched against the record's closed schema: an undeclared
     // property makes it match neither, and the request becomes a 500 with a generic body.
     assert.throws(() => serialize.one({ data: { id: 3, title: 'T', author } }), /does not match schema definition/);
+  });
+});
+
+describe('the include-limit marker', () => {
+  test('`_truncated` is written when a row carries it, at any depth, and only then', async () => {
+    const model = await blogModel();
+    const serialize = serializersOf(model, 'posts');
+    const at = '2026-01-02T03:04:05.678Z';
+    const author = { id: 1, email: 'a@example.com', name: 'A', createdAt: at, updatedAt: at, posts: [{ id: 3, title: 'T' }], _truncated: ['posts'] };
+    const post = { id: 3, title: 'T', comments: [{ id: 9, body: 'first' }], author };
+    assert.deepEqual(JSON.parse(serialize.one({ data: { ...post, _truncated: ['comments'] } })).data, { ...post, _truncated: ['comments'] });
+    const { _truncated: _, ...whole } = author;
+    assert.deepEqual(JSON.parse(serialize.many({ data: [{ ...post, author: whole }] })).data, [{ ...post, author: whole }]);
   });
 });

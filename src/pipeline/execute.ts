@@ -1,0 +1,334 @@
+/**
+ * Stage "execute": runs an operation's statements. Reads are one statement (a first-level belongsTo
+ * include is joined into it) plus one per other include node and level; a write that needs more than
+ * one statement (links, an If-Match check, rows checked against an access rule, a bulk insert split
+ * under PostgreSQL's parameter limit) runs them in one transaction. Every statement is compiled with
+ * the caller's access rule (src/sql/predicate.ts); database errors are mapped to registered codes.
+ */
+import type { CompiledModel, CompiledResource } from '../core/compiled-model.js';
+import { type CursorCodec, invalid as invalidCursor } from '../core/cursor.js';
+import type { DatabaseErrorMapper } from '../core/database-errors.js';
+import { KilnError } from '../core/errors.js';
+import { attachJoined, finishJoined, loadIncludes, type PlannedIncludes, planJoins, type ScopeFor } from '../core/includes.js';
+import type { WriteInput } from '../core/input.js';
+import { MAX_STATEMENT_PARAMETERS } from '../core/limits.js';
+import { sortSignature } from '../core/list-query.js';
+import { isTrue, type Predicate } from '../core/predicate.js';
+import type { ListQuery, Page, Row, Selection } from '../core/query.js';
+import { keepOnly, shapeRows } from '../core/rows.js';
+import { reportCheckFailures, withItemPaths } from '../core/write-errors.js';
+import type { Database, Queryable } from '../db/database.js';
+import type { Statement } from '../sql/fragments.js';
+import type { ScopeOf } from '../sql/predicate.js';
+import type { Access } from '../sql/select.js';
+import { compileCount, compileFindById, compileList } from '../sql/select.js';
+import { compileDelete, compileInsert, compileLink, compileUnlinkOthers, compileUpdate, parametersPerRow, type RowChecks } from '../sql/write.js';
+import { etagOf, ifMatch } from './serialize.js';
+
+/** What a write may touch and must check, from the authorize stage. */
+export interface WriteAccess {
+  /** Rows an update or delete may touch. */
+  readonly rows: Predicate;
+  /** What the rows a create or update produces must meet. */
+  readonly checks: RowChecks;
+  /** Rows of other resources the caller may read: link targets. */
+  readonly scopeOf: ScopeOf;
+}
+
+export interface WriteOptions {
+  /** Run inside this open transaction (an idempotent create runs in the one that claims its key). */
+  readonly tx?: Queryable;
+  /** The If-Match header: refused with 412 unless it matches the current record's ETag. */
+  readonly ifMatch?: string;
+}
+
+export class Executor {
+  readonly #db: Database;
+  readonly #compiled: CompiledModel;
+  readonly #errors: DatabaseErrorMapper;
+  readonly #cursors: CursorCodec;
+
+  constructor(db: Database, compiled: CompiledModel, errors: DatabaseErrorMapper, cursors: CursorCodec) {
+    this.#db = db;
+    this.#compiled = compiled;
+    this.#errors = errors;
+    this.#cursors = cursors;
+  }
+
+  get db(): Database {
+    return this.#db;
+  }
+
+  async list(r: CompiledResource, query: ListQuery, access: Access, includes: ScopeFor): Promise<{ rows: Row[]; page: Page }> {
+    const resource = r.resource;
+    const columns = fetchColumns(
+      r,
+      query,
+      query.sort.map((k) => k.field.name),
+    );
+    const plan = planJoins(query.include);
+    const after = await this.#after(r, query, access);
+    const rows = await this.#run(this.#db, r, compileList(this.#compiled.model, resource, query, columns, access, plan.joined, after));
+    const hasMore = rows.length > query.limit;
+    if (hasMore) rows.pop();
+    const last = rows[rows.length - 1];
+    const signature = sortSignature(resource, query.sort);
+    const nextCursor =
+      hasMore && last
+        ? this.#cursors.encode(
+            signature,
+            query.sort.map((k) => cursorValue(last[k.field.name])),
+            last.id,
+          )
+        : null;
+    const page: Page = { limit: query.limit, hasMore, nextCursor };
+    if (query.count) {
+      const [count] = await this.#run(this.#db, r, compileCount(this.#compiled.model, resource, query.where, access));
+      (page as { total?: number }).total = Number(count?.total ?? 0);
+    }
+    await this.#finish(this.#db, rows, query, columns, plan, includes);
+    return { rows, page };
+  }
+
+  /**
+   * The sort values a page starts after. A cursor too long to carry them holds the last row's id
+   * instead: its values are read again, under the same access rule; a row gone since is a cursor
+   * that no longer points anywhere.
+   */
+  async #after(r: CompiledResource, query: ListQuery, access: Access): Promise<readonly unknown[] | undefined> {
+    const position = query.position;
+    if (!position) return undefined;
+    if ('after' in position) return position.after;
+    const fields = query.sort.map((k) => k.field.name);
+    const [anchor] = await this.#run(this.#db, r, compileFindById(this.#compiled.model, r.resource, fields, position.anchor, access));
+    if (!anchor) throw invalidCursor('the row this cursor continues after no longer exists; start again from the first page');
+    return fields.map((f) => cursorValue(anchor[f]));
+  }
+
+  async get(r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor): Promise<Row> {
+    // The usual read by id (every readable field, no include, no rule) runs text compiled at start-up.
+    if (selection.fields === r.readable && selection.include.length === 0 && isTrue(access.rows)) {
+      const [row] = await this.#run(this.#db, r, { text: r.findByIdText, values: [id] });
+      if (!row) throw notFound(r, id);
+      return row;
+    }
+    const columns = fetchColumns(r, selection, []);
+    const plan = planJoins(selection.include);
+    const rows = await this.#run(this.#db, r, compileFindById(this.#compiled.model, r.resource, columns, id, access, { joins: plan.joined }));
+    if (rows.length === 0) throw notFound(r, id);
+    await this.#finish(this.#db, rows, selection, columns, plan, includes);
+    return rows[0] as Row;
+  }
+
+  /** All-or-nothing: the rows in as few INSERTs as PostgreSQL's parameter limit allows, links and checks in the same transaction. */
+  async create(r: CompiledResource, inputs: readonly WriteInput[], access: WriteAccess, options: WriteOptions): Promise<Row[]> {
+    const values = inputs.map((i) => i.values);
+    const perStatement = Math.max(1, Math.floor(MAX_STATEMENT_PARAMETERS / parametersPerRow(r.resource, values)));
+    const chunks: Row[][] = [];
+    for (let i = 0; i < values.length; i += perStatement) chunks.push(values.slice(i, i + perStatement));
+    const linked = inputs.some((i) => i.links.size > 0);
+    const checked = !isTrue(access.checks.rule) || access.checks.references.length > 0;
+    const write = async (q: Queryable) => {
+      const rows: Row[] = [];
+      for (const chunk of chunks) rows.push(...(await this.#query(q, compileInsert(this.#compiled.model, r.resource, chunk, r.readable, access.checks))));
+      reportCheckFailures(r, rows, access.checks, 'create', inputs.length > 1);
+      if (linked) await this.#link(q, r, rows, inputs, access.scopeOf);
+      return shapeRows(r, rows);
+    };
+    try {
+      if (chunks.length === 1 && !linked && !checked) return await write(options.tx ?? this.#db);
+      return await this.#inTransaction(options, write);
+    } catch (error) {
+      throw withItemPaths(this.#mapped(error), error, r.resource, values);
+    }
+  }
+
+  /** PATCH (`replace: false`) or PUT (`replace: true`) of one record the caller may update. */
+  async update(r: CompiledResource, id: unknown, input: WriteInput, access: WriteAccess, options: WriteOptions & { replace: boolean }): Promise<Row> {
+    const statement = compileUpdate(this.#compiled.model, r.resource, id, input.values, r.readable, {
+      resetMissing: options.replace,
+      scope: access.rows,
+      checks: access.checks,
+    });
+    const checked = !isTrue(access.checks.rule) || access.checks.references.length > 0;
+    const write = async (q: Queryable) => {
+      if (options.ifMatch !== undefined) await this.#lockCurrent(q, r, id, access.rows, options.ifMatch);
+      const [row] = await this.#query(q, statement);
+      if (!row) throw notFound(r, id);
+      reportCheckFailures(r, [row], access.checks, 'update', false);
+      for (const [name, ids] of input.links) await this.#replaceLinks(q, r, id, name, ids, access.scopeOf);
+      return shapeRows(r, [row])[0] as Row;
+    };
+    try {
+      if (options.ifMatch === undefined && input.links.size === 0 && !checked) return await write(options.tx ?? this.#db);
+      return await this.#inTransaction(options, write);
+    } catch (error) {
+      throw this.#mapped(error);
+    }
+  }
+
+  async remove(r: CompiledResource, id: unknown, scope: Predicate, options: WriteOptions): Promise<void> {
+    const statement = compileDelete(this.#compiled.model, r.resource, id, scope);
+    const run = async (q: Queryable) => {
+      if (options.ifMatch !== undefined) await this.#lockCurrent(q, r, id, scope, options.ifMatch);
+      const rows = await q.query(statement.text, statement.values);
+      if (rows.length === 0) throw notFound(r, id);
+    };
+    try {
+      if (options.ifMatch === undefined) return await run(options.tx ?? this.#db);
+      return await this.#inTransaction(options, run);
+    } catch (error) {
+      throw this.#errors.referenceInUse(error) ?? this.#mapped(error);
+    }
+  }
+
+  /** Replaces the links of one record the caller may update: the record is locked first, so it cannot vanish meanwhile. */
+  async setLinks(r: CompiledResource, id: unknown, relation: string, ids: readonly unknown[], access: WriteAccess, options: WriteOptions): Promise<void> {
+    try {
+      await this.#inTransaction(options, async (tx) => {
+        const [current] = await this.#query(
+          tx,
+          compileFindById(this.#compiled.model, r.resource, ['id'], id, { rows: access.rows, scopeOf: access.scopeOf }, { lock: true }),
+        );
+        if (!current) throw notFound(r, id);
+        await this.#replaceLinks(tx, r, id, relation, ids, access.scopeOf);
+      });
+    } catch (error) {
+      throw this.#mapped(error);
+    }
+  }
+
+  /** Runs `fn` in a new transaction. Failing to open it (the database is down) maps like any query error. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#db.transaction(fn).catch((error: unknown) => {
+      throw this.#mapped(error);
+    });
+  }
+
+  #inTransaction<T>(options: WriteOptions, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return options.tx ? fn(options.tx) : this.#db.transaction(fn);
+  }
+
+  async #lockCurrent(q: Queryable, r: CompiledResource, id: unknown, scope: Predicate, expected: string): Promise<void> {
+    const access = { rows: scope, scopeOf: () => undefined };
+    const [current] = await this.#run(q, r, compileFindById(this.#compiled.model, r.resource, r.readable, id, access, { lock: true }));
+    if (!current) throw notFound(r, id);
+    if (!ifMatch(expected, etagOf(r.serialize.one({ data: current })))) {
+      throw new KilnError('KILN_PRECONDITION_FAILED', { detail: 'If-Match does not match the current ETag of the record' });
+    }
+  }
+
+  /** Links of new rows: one statement per relation for all of them. */
+  async #link(q: Queryable, r: CompiledResource, rows: readonly Row[], inputs: readonly WriteInput[], scopeOf: ScopeOf): Promise<void> {
+    for (const [name, relation] of r.input.links) {
+      const parents: unknown[] = [];
+      const targets: unknown[] = [];
+      inputs.forEach((input, i) => {
+        for (const target of input.links.get(name) ?? []) {
+          parents.push(rows[i]?.id);
+          targets.push(target);
+        }
+      });
+      if (targets.length === 0) continue;
+      const target = this.#compiled.of(relation.target).resource;
+      const visible = scopeOf(target) ?? { kind: 'true' };
+      const statement = compileLink(
+        this.#compiled.model,
+        relation,
+        target,
+        { source: r.resource.idType, target: target.idType },
+        { parents, targets },
+        visible,
+      );
+      const found = await q.query<{ id: string }>(statement.text, statement.values);
+      missingLinkTargets(name, inputs.length > 1 ? inputs.map((i) => i.links.get(name) ?? []) : [targets], found);
+    }
+  }
+
+  /** Replaces one record's links of one relation: unlink the rest (among visible targets), then link what is missing. */
+  async #replaceLinks(q: Queryable, r: CompiledResource, id: unknown, name: string, ids: readonly unknown[], scopeOf: ScopeOf): Promise<void> {
+    const relation = r.input.links.get(name);
+    if (!relation) throw new Error(`${r.resource.name} has no manyToMany relation ${name}`);
+    const target = this.#compiled.of(relation.target).resource;
+    const types = { source: r.resource.idType, target: target.idType };
+    const visible = scopeOf(target) ?? { kind: 'true' };
+    const unlink = compileUnlinkOthers(this.#compiled.model, relation, target, types, id, ids, visible);
+    await q.query(unlink.text, unlink.values);
+    if (ids.length === 0) return;
+    const link = compileLink(this.#compiled.model, relation, target, types, { parents: ids.map(() => id), targets: ids }, visible);
+    missingLinkTargets(name, [ids], await q.query<{ id: string }>(link.text, link.values));
+  }
+
+  async #run(q: Queryable, r: CompiledResource, statement: Statement): Promise<Row[]> {
+    try {
+      return shapeRows(r, await q.query<Row>(statement.text, statement.values));
+    } catch (error) {
+      throw this.#mapped(error);
+    }
+  }
+
+  async #query(q: Queryable, statement: Statement): Promise<Row[]> {
+    return q.query<Row>(statement.text, statement.values);
+  }
+
+  #mapped(error: unknown): unknown {
+    return this.#errors.map(error) ?? error;
+  }
+
+  /** Attaches includes (joined ones from the rows themselves, the others by their own statements) and drops internal keys. */
+  async #finish(q: Queryable, rows: Row[], selection: Selection, columns: readonly string[], plan: PlannedIncludes, includes: ScopeFor): Promise<void> {
+    if (plan.joined.length > 0 || plan.rest.length > 0) {
+      try {
+        const records = attachJoined(this.#compiled, rows, columns, plan.joined);
+        for (const [i, join] of plan.joined.entries()) {
+          if (join.node.include.length > 0) await loadIncludes(q, this.#compiled, records[i] ?? [], join.node.include, includes);
+        }
+        finishJoined(records, plan.joined);
+        if (plan.rest.length > 0) await loadIncludes(q, this.#compiled, rows, plan.rest, includes);
+      } catch (error) {
+        throw this.#mapped(error);
+      }
+    }
+    // fetchColumns hands back the selection's own list when it added nothing; otherwise drop what it added.
+    if (columns !== selection.fields) keepOnly(rows, new Set([...selection.fields, ...selection.include.map((n) => n.relation.name), '_truncated']));
+  }
+}
+
+/**
+ * Requested fields plus what the server needs itself: relation keys for includes, sort keys for
+ * cursors. When nothing is missing (the usual case) it is the selection's own list, unchanged.
+ */
+function fetchColumns(r: CompiledResource, selection: Selection, sortFields: readonly string[]): readonly string[] {
+  const missing: string[] = [];
+  const need = (name: string) => {
+    if (!selection.fields.includes(name) && !missing.includes(name)) missing.push(name);
+  };
+  for (const node of selection.include) if (node.relation.kind === 'belongsTo') need(node.relation.foreignKey);
+  for (const name of sortFields) need(name);
+  if (missing.length === 0) return selection.fields;
+  const needed = new Set([...selection.fields, ...missing]);
+  return r.resource.fields.filter((f) => needed.has(f.name)).map((f) => f.name);
+}
+
+function cursorValue(value: unknown): unknown {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+function notFound(r: CompiledResource, id: unknown): KilnError {
+  return new KilnError('KILN_NOT_FOUND', { detail: `${r.resource.name} ${String(id)} does not exist` });
+}
+
+/**
+ * A requested link target that the statement did not find does not exist for this caller: missing
+ * and hidden records answer alike, so a link cannot confirm that a hidden record exists.
+ */
+function missingLinkTargets(relation: string, requested: readonly (readonly unknown[])[], found: readonly { id: string }[]): void {
+  const have = new Set(found.map((f) => f.id.toLowerCase()));
+  const errors = requested.flatMap((ids, i) => {
+    const missing = ids.filter((id) => !have.has(String(id).toLowerCase()));
+    if (missing.length === 0) return [];
+    const path = requested.length > 1 ? `/${i}/${relation}` : `/${relation}`;
+    return [{ path, code: 'reference', message: `no such ${relation} record: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}` }];
+  });
+  if (errors.length > 0) throw new KilnError('KILN_REFERENCE_NOT_FOUND', { detail: `relation "${relation}" points at a record that does not exist`, errors });
+}

@@ -1,0 +1,68 @@
+/**
+ * Stage "serialize": records to JSON through serialisers compiled from the model's output schemas
+ * (fast-json-stringify). They write only the properties a schema declares, so a hidden field cannot
+ * reach a client even if a query returned it. The bytes' hash is the ETag, for every transport that
+ * offers conditional requests.
+ */
+import crypto from 'node:crypto';
+import fastJson from 'fast-json-stringify';
+import type { Limits } from '../core/limits.js';
+import type { Page, Row } from '../core/query.js';
+import { type JsonSchema, outputSchema, pageSchema, schemaName } from '../core/schemas.js';
+import type { Model, Resource } from '../model/ir.js';
+
+type Stringify<T> = (value: T) => string;
+
+export interface ResourceSerializers {
+  readonly one: Stringify<{ data: Row }>;
+  readonly many: Stringify<{ data: Row[] }>;
+  readonly page: Stringify<{ data: Row[]; page: Page }>;
+}
+
+/** Serialisers of every resource of a model, compiled once (they share the resources' schemas). */
+export function compileSerializers(model: Model, limits: Limits): ReadonlyMap<string, ResourceSerializers> {
+  const ref = (r: Resource) => `${schemaName(r)}#`;
+  const externals: Record<string, JsonSchema> = {};
+  for (const r of model.resources) externals[schemaName(r)] = { $id: schemaName(r), ...outputSchema(model, r, ref, limits) };
+  const page = pageSchema(limits.pageMaxLimit);
+  const byResource = new Map<string, ResourceSerializers>();
+  for (const r of model.resources) {
+    const item = { $ref: ref(r) };
+    const compile = <T>(properties: JsonSchema): Stringify<T> =>
+      fastJson({ type: 'object', properties, additionalProperties: false } as Parameters<typeof fastJson>[0], { schema: externals as never }) as Stringify<T>;
+    byResource.set(r.name, {
+      one: compile({ data: item }),
+      many: compile({ data: { type: 'array', items: item } }),
+      page: compile({ data: { type: 'array', items: item }, page }),
+    });
+  }
+  return byResource;
+}
+
+/** SHA-1 in base64url. `crypto.hash` (Node ≥ 20.12) digests in one call, without a Hash object. */
+const sha1: (body: string) => string =
+  typeof crypto.hash === 'function' ? (body) => crypto.hash('sha1', body, 'base64url') : (body) => crypto.createHash('sha1').update(body).digest('base64url');
+
+/** A strong ETag of a serialised representation: equal bytes, equal tag. */
+export function etagOf(body: string): string {
+  return `"${sha1(body)}"`;
+}
+
+function tags(header: string): string[] {
+  return header
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
+/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2). */
+export function noneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const bare = etag.replace(/^W\//, '');
+  return tags(header).some((t) => t === '*' || t.replace(/^W\//, '') === bare);
+}
+
+/** If-Match uses the strong comparison (RFC 9110 §13.1.1): weak tags never match. */
+export function ifMatch(header: string, etag: string): boolean {
+  return tags(header).some((t) => t === '*' || t === etag);
+}

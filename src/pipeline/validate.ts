@@ -1,0 +1,73 @@
+/**
+ * Stage "validate": the arguments of a call, checked against the model and the limits in force before
+ * anything is authorised or run. Read arguments become a typed query (src/core/list-query.ts); bodies
+ * are checked by the compiled validators (src/core/input.ts); ids by the resource's id type. Every
+ * transport and every direct caller goes through here, so none can exceed a limit or write a field
+ * the model does not let a client write.
+ */
+import type { CompiledResource } from '../core/compiled-model.js';
+import { KilnError } from '../core/errors.js';
+import type { Variant, WriteInput } from '../core/input.js';
+import { validationFailed } from '../core/input.js';
+import type { Limits } from '../core/limits.js';
+import { buildListQuery, buildSelection, type QueryEnvironment } from '../core/list-query.js';
+import type { ListQuery, Selection } from '../core/query.js';
+import { itemConflicts } from '../core/write-errors.js';
+import type { ListArgs, SelectionArgs } from './parse.js';
+
+const NO_INCLUDES = Object.freeze([]);
+const BIGINT_ID = /^[1-9]\d{0,15}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function validateList(env: QueryEnvironment, r: CompiledResource, args: ListArgs, limits: Limits): ListQuery {
+  return buildListQuery(env, r.resource, args, limits);
+}
+
+export function validateSelection(env: QueryEnvironment, r: CompiledResource, args: SelectionArgs | undefined, limits: Limits): Selection {
+  if (args === undefined || (args.fields === undefined && !args.include?.length && !args.problems?.length)) return { fields: r.readable, include: NO_INCLUDES };
+  return buildSelection(env, r.resource, args, limits);
+}
+
+/** A record id of the resource's id type: a positive integer (or its digits) or a UUID. */
+export function validateId(r: CompiledResource, raw: unknown): number | string {
+  const resource = r.resource;
+  if (resource.idType === 'uuid') {
+    if (typeof raw === 'string' && UUID.test(raw)) return raw.toLowerCase();
+  } else if (typeof raw === 'number') {
+    if (Number.isSafeInteger(raw) && raw >= 1) return raw;
+  } else if (typeof raw === 'string' && BIGINT_ID.test(raw) && Number(raw) <= Number.MAX_SAFE_INTEGER) {
+    return Number(raw);
+  }
+  const expected = resource.idType === 'uuid' ? 'a UUID' : 'a positive integer';
+  throw new KilnError('KILN_PATH_INVALID', {
+    detail: `"${String(raw).slice(0, 40)}" is not a valid ${resource.name} id: expected ${expected}`,
+    errors: [{ path: 'id', code: 'type', message: `expected ${expected}` }],
+  });
+}
+
+export function validateRecord(r: CompiledResource, variant: Variant, body: unknown): WriteInput {
+  if (body === undefined) throw new KilnError('KILN_BODY_MISSING', { detail: 'this request needs a JSON body' });
+  return r.input.parse(variant, body);
+}
+
+/** The records of a bulk create: an array of 1 to bulkMaxItems, every problem reported with its item's index. */
+export function validateRecords(r: CompiledResource, body: unknown, limits: Limits): WriteInput[] {
+  if (body === undefined) throw new KilnError('KILN_BODY_MISSING', { detail: 'this request needs a JSON body' });
+  const max = limits.bulkMaxItems;
+  if (!Array.isArray(body) || body.length === 0 || body.length > max) {
+    throw validationFailed([{ path: '/', code: 'type', message: `the body must be an array of 1 to ${max} ${r.resource.name} records` }]);
+  }
+  const inputs: WriteInput[] = [];
+  const errors = body.flatMap((item, i) => {
+    const checked = r.input.check('Create', item, `/${i}`);
+    if (checked.input) inputs.push(checked.input);
+    return checked.errors;
+  });
+  if (errors.length > 0) throw validationFailed(errors);
+  const conflict = itemConflicts(
+    r.resource,
+    inputs.map((i) => i.values),
+  );
+  if (conflict) throw conflict;
+  return inputs;
+}

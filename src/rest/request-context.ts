@@ -1,0 +1,19 @@
+/**
+ * The REST side of the authenticate stage: a request's headers and address become the credentials
+ * authenticators read, and the principal they name goes into the request's context together with the
+ * request id, the request's logger and the limits in force.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Limits } from '../core/limits.js';
+import { type Authenticator, authenticate } from '../pipeline/authenticate.js';
+import type { Principal, RequestContext } from '../pipeline/context.js';
+
+export type ContextOf = (req: FastifyRequest) => RequestContext | Promise<RequestContext>;
+
+export function contextFactory(authenticators: readonly Authenticator[], limits: Limits): ContextOf {
+  const build = (req: FastifyRequest, principal: Principal): RequestContext => ({ requestId: String(req.id), log: req.log, principal, limits });
+  return (req) => {
+    const principal = authenticate(authenticators, { headers: req.headers, ip: req.ip });
+    return principal instanceof Promise ? principal.then((p) => build(req, p)) : build(req, principal);
+  };
+}
