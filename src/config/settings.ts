@@ -155,7 +155,8 @@ export const SETTINGS = {
     kind: 'integer',
     default: 10000,
     min: 0,
-    description: 'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway (exit code 1).',
+    description:
+      'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway (exit code 1). For the first second of it (at most half), requests on open keep-alive connections get 503 with Connection: close.',
   }),
   corsOrigins: spec({
     env: 'KILN_CORS_ORIGINS',

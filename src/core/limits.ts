@@ -41,6 +41,8 @@ export const FIXED_LIMITS = {
   cursorLength: 8192,
   /** Characters of a decimal written without a declared precision (PostgreSQL allows far more). */
   decimalLength: 1000,
+  /** Levels of arrays and objects nested in a request body (a `json` field's value included). */
+  jsonDepth: 64,
   /** Characters of an Idempotency-Key. */
   idempotencyKeyLength: 255,
   /** Items of the top-level array a json field is written as (nested arrays are bounded by the body size only). */

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { parse as parseLossless } from 'lossless-json';
 import { type FieldError, KilnError } from '../core/errors.js';
 import { ExactNumber } from '../core/exact-number.js';
+import { FIXED_LIMITS } from '../core/limits.js';
 import { encodingProblems, pointerSegment } from './utf8-faults.js';
 
 /**
@@ -29,10 +30,38 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch {
     throw malformed(text);
   }
+  if (tooDeep(text)) {
+    throw new KilnError('KILN_BODY_MALFORMED', {
+      detail: `the body nests arrays and objects more than ${FIXED_LIMITS.jsonDepth} levels deep; send a flatter document`,
+    });
+  }
   const problems = valid ? [] : encodingProblems(body);
   if (RISKY_KEY.test(text)) problems.push(...prototypeKeys(value));
   if (problems.length > 0) throw validationFailed(problems);
   return hasLongNumber(text) ? withExactNumbers(text) : value;
+}
+
+/**
+ * Whether arrays and objects nest deeper than FIXED_LIMITS.jsonDepth. JSON.parse accepts any depth,
+ * but every later step that walks a value (validation, fingerprints, serialisation) recurses, and a
+ * body nested thousands deep would exhaust the stack there. One pass over the text, brackets inside
+ * strings skipped.
+ */
+function tooDeep(text: string): boolean {
+  const limit = FIXED_LIMITS.jsonDepth;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /**

@@ -4,6 +4,7 @@
  * Spectral and checks it against the routes the server really registers.
  */
 import type { ErrorCode } from '../core/errors.js';
+import { FIXED_LIMITS } from '../core/limits.js';
 import { filterValueMaxLength } from '../core/limits.js';
 import { idSchema, inputSchema, type JsonSchema, outputSchema, pageSchema } from '../core/schemas.js';
 import type { ColumnField, Model, Resource } from '../model/ir.js';
@@ -114,7 +115,7 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
 /** The client-controlled bounds, stated once for the whole API (each operation repeats those it applies). */
 function boundsInWords(limits: DocumentLimits): string {
   return [
-    `Bounds: a request body is at most ${limits.bodyLimit} bytes (413 \`KILN_BODY_TOO_LARGE\` above);`,
+    `Bounds: a request body is at most ${limits.bodyLimit} bytes (413 \`KILN_BODY_TOO_LARGE\` above) and nests arrays and objects at most ${FIXED_LIMITS.jsonDepth} levels deep;`,
     `a string or text field without a maxLength of its own holds at most ${limits.textMaxLength} characters;`,
     `a bulk create carries 1 to ${limits.bulkMaxItems} records;`,
     `a list page holds \`limit\` records (${limits.pageDefaultLimit} when not given, at most ${limits.pageMaxLimit});`,

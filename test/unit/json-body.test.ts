@@ -161,15 +161,18 @@ describe('JSON body parser', () => {
     assert.deepEqual(parse('{"a":1,"a":12345678901234567,"b":[1],"b":[2]}'), { a: new ExactNumber('12345678901234567'), b: [2] });
   });
 
-  test('deep nesting: parsed by JSON.parse; refused with a clear error only when it needs the exact parse', () => {
-    const depth = 50_000;
-    const deep = `${'['.repeat(depth)}1${']'.repeat(depth)}`;
-    assert.ok(Array.isArray(parse(deep)));
-    assert.deepEqual(refused(`${'['.repeat(depth)}12345678901234567${']'.repeat(depth)}`), {
-      code: 'KILN_BODY_MALFORMED',
-      detail: 'the body nests arrays and objects too deeply to be read',
-      errors: undefined,
-    });
+  test('nesting deeper than 64 levels is refused before anything walks the value; brackets inside strings do not count', () => {
+    const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+    assert.ok(Array.isArray(parse(nested(64))));
+    for (const depth of [65, 50_000]) {
+      assert.deepEqual(refused(nested(depth)), {
+        code: 'KILN_BODY_MALFORMED',
+        detail: 'the body nests arrays and objects more than 64 levels deep; send a flatter document',
+        errors: undefined,
+      });
+    }
+    const text = `${'['.repeat(100)}\\"${'{'.repeat(100)}`;
+    assert.deepEqual(parse(JSON.stringify({ a: text })), { a: text });
   });
 
   test('a lone surrogate written as an escape is left to the core validation (it is well-formed JSON)', () => {
