@@ -7,10 +7,10 @@
 import type { Model, Resource } from '../model/ir.js';
 import { compileSerializers, type ResourceSerializers } from '../pipeline/serialize.js';
 import { ident } from '../sql/fragments.js';
-import { mainSelectList } from '../sql/select.js';
+import { type Projection, projection } from '../sql/select.js';
 import { compileInputs, type ResourceInput } from './input.js';
 import type { Limits } from './limits.js';
-import type { SortKey } from './query.js';
+import type { Selection, SortKey } from './query.js';
 
 export interface CompiledResource {
   readonly resource: Resource;
@@ -22,8 +22,10 @@ export interface CompiledResource {
   readonly numericKeys: readonly string[];
   /** The order of a list that asks for none: creation order, then the id, so pages are stable and meaningful. */
   readonly defaultSort: readonly SortKey[];
-  /** Names of the hasMany and manyToMany relations (the ones an include can cut). */
-  readonly toMany: ReadonlySet<string>;
+  /** The selection of a read that asks for none: every readable field, no include. */
+  readonly everyField: Selection;
+  /** The readable fields with their select list under alias `t`. */
+  readonly readableProjection: Projection;
   /** `SELECT <readable> FROM … WHERE t."id" = $1`: a read by id with no selection, include or access rule. */
   readonly findByIdText: string;
 }
@@ -40,6 +42,7 @@ export class CompiledModel {
     const byName = new Map<string, CompiledResource>();
     for (const resource of model.resources) {
       const readable = Object.freeze(resource.fields.filter((f) => !f.hidden).map((f) => f.name));
+      const readableProjection = Object.freeze(projection(resource, readable));
       byName.set(
         resource.name,
         Object.freeze({
@@ -49,8 +52,9 @@ export class CompiledModel {
           serialize: serializers.get(resource.name) as ResourceSerializers,
           numericKeys: Object.freeze(resource.fields.filter((f) => f.type === 'bigint' && (f.role === 'id' || f.role === 'foreignKey')).map((f) => f.name)),
           defaultSort: defaultSort(resource),
-          toMany: new Set(resource.relations.filter((r) => r.kind !== 'belongsTo').map((r) => r.name)),
-          findByIdText: `SELECT ${mainSelectList(resource, readable)} FROM ${ident(resource.table)} AS t WHERE t."id" = $1`,
+          everyField: Object.freeze({ fields: readable, include: Object.freeze([]) }),
+          readableProjection,
+          findByIdText: `SELECT ${readableProjection.list} FROM ${ident(resource.table)} AS t WHERE t."id" = $1`,
         }),
       );
     }

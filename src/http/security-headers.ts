@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import type { FastifyInstance } from 'fastify';
 
 type Middleware = (req: unknown, res: HeaderSink, next: (error?: unknown) => void) => void;
 interface HeaderSink {
@@ -8,15 +7,30 @@ interface HeaderSink {
 }
 
 /**
- * helmet's default security headers on every response. @fastify/helmet builds a helmet instance on
- * each request (parsing the Content-Security-Policy again every time), about 20 µs per request;
- * with no per-request options or nonces the headers never change, so they are computed once here,
- * by helmet itself, and replayed. The helmet used is the one @fastify/helmet depends on.
- * They go into Fastify's header object rather than `res.setHeader`: Node then validates them once,
- * when the head is written, instead of storing each one through setHeader on every request.
- * Returns the headers, for answers given before any hook runs.
+ * Security headers of API responses: the set OWASP's REST Security Cheat Sheet gives for APIs. A JSON
+ * answer is never a page to render or frame, so it says so (`default-src 'none'`, `frame-ancestors
+ * 'none'`, `DENY`), is never sniffed as something else, and is sent over HTTPS once a browser has seen
+ * it there. The headers helmet adds for HTML documents (opener and embedder policies, DNS prefetch,
+ * download options…) govern pages, not JSON, and would only make every answer longer: they go on the
+ * documentation page instead (documentHeaders). Added by the request gate (server.ts) to every
+ * response, errors and health answers included.
  */
-export function installSecurityHeaders(app: FastifyInstance): Readonly<Record<string, string>> {
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+});
+
+/**
+ * helmet's default security headers, for the HTML documentation page and its assets. @fastify/helmet
+ * builds a helmet instance on each request (parsing the Content-Security-Policy again every time);
+ * with no per-request options or nonces the headers never change, so they are computed once here, by
+ * helmet itself (the helmet @fastify/helmet depends on), and replayed.
+ */
+export function documentHeaders(): Readonly<Record<string, string>> {
   const fromPlugin = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'));
   const helmet = fromPlugin('helmet') as (options?: object) => Middleware;
   const set: [string, string][] = [];
@@ -24,10 +38,5 @@ export function installSecurityHeaders(app: FastifyInstance): Readonly<Record<st
   helmet()({}, { setHeader: (name, value) => set.push([name, value]), removeHeader: () => {} }, (error) => {
     if (error) throw error;
   });
-  const headers = Object.fromEntries(set.map(([name, value]) => [name.toLowerCase(), value]));
-  app.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(headers);
-    done();
-  });
-  return headers;
+  return Object.freeze(Object.fromEntries(set.map(([name, value]) => [name.toLowerCase(), value])));
 }

@@ -26,8 +26,16 @@ import { installFaultLog } from './fault-log.js';
 import { registerHealth } from './health.js';
 import { parseJsonBody } from './json-body.js';
 import { acceptsJson } from './negotiation.js';
-import { flushStdoutLog, installRequestLogging, loggerOptions, type RequestLogger, requestId } from './observability.js';
-import { installSecurityHeaders } from './security-headers.js';
+import {
+  defaultLogDestination,
+  deferredChildLogger,
+  flushStdoutLog,
+  installRequestLogging,
+  loggerOptions,
+  type RequestLogger,
+  requestId,
+} from './observability.js';
+import { API_SECURITY_HEADERS } from './security-headers.js';
 
 export interface KilnAppOptions {
   readonly model: Model;
@@ -67,12 +75,14 @@ const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   const { model, settings, db } = options;
   let closing = false;
+  const logDestination = options.logStream ?? defaultLogDestination();
   // What the hooks add to every response, for the answers given before any hook runs (router and HTTP parser errors).
   const beforeHooks: BeforeHooks = { securityHeaders: {}, logRequest: () => {} };
   const app = Fastify({
-    logger: options.logStream ? { ...loggerOptions(settings.logLevel), stream: options.logStream } : loggerOptions(settings.logLevel),
+    logger: loggerOptions(settings.logLevel, logDestination),
     // One line per request is written by our own onResponse hook (observability.ts).
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: deferredChildLogger,
     genReqId: requestId,
     bodyLimit: settings.bodyLimit,
     // The shutdown gate below answers 503 itself; close() closes idle connections (drainConnections).
@@ -100,20 +110,16 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     done(null, parseJsonBody(body as Buffer));
   });
 
-  // Before helmet and CORS: a CORS preflight is answered in their onRequest hook and must carry the id too.
-  beforeHooks.logRequest = installRequestLogging(app);
-  beforeHooks.securityHeaders = installSecurityHeaders(app);
-  await app.register(cors, {
-    origin: settings.corsOrigins.length > 0 ? settings.corsOrigins : false,
-    credentials: settings.corsCredentials,
-    methods: [...HTTP_METHODS],
-    exposedHeaders: ['etag', 'location', 'x-request-id', 'idempotent-replayed'],
-    maxAge: 600,
-  });
+  beforeHooks.logRequest = installRequestLogging(app, logDestination);
+  const headers = API_SECURITY_HEADERS;
+  beforeHooks.securityHeaders = headers;
 
   const apiBase = `${settings.apiPrefix}/`;
-  // Callback style, like every hook on the request path: an async hook costs a promise and a tick.
+  // The request gate: one hook for what every request needs first (a hook per concern costs a call
+  // and a continuation each). Callback style, like every hook on the request path: an async hook
+  // costs a promise and a tick. It runs before CORS, so a preflight answer carries the id too.
   app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id).headers(headers);
     if (closing) {
       refuseWhileClosing(reply);
       return;
@@ -124,6 +130,16 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     }
     done();
   });
+  // Without allowed origins there is nothing for CORS to answer: the plugin is not even registered.
+  if (settings.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: settings.corsOrigins,
+      credentials: settings.corsCredentials,
+      methods: [...HTTP_METHODS],
+      exposedHeaders: ['etag', 'location', 'x-request-id', 'idempotent-replayed'],
+      maxAge: 600,
+    });
+  }
   // A request still in flight when shutdown starts is answered, then its connection is closed: say so,
   // or a keep-alive client may send its next request on a connection that is about to go away.
   app.addHook('onSend', (_req, reply, payload, done) => {

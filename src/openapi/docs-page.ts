@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { documentHeaders } from '../http/security-headers.js';
 
 /** Swagger UI assets from the installed package: the page works offline and under a strict CSP. */
 const ASSETS = {
@@ -60,6 +61,8 @@ const DOCS_CSP = [
 ].join(';');
 
 export function registerDocs(app: FastifyInstance, title: string, document: unknown): void {
+  // The page and its assets are documents: they carry helmet's full set (the API's own set is for JSON).
+  const headers = { ...documentHeaders(), 'content-security-policy': DOCS_CSP };
   const dir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const files = new Map<string, { body: Buffer | string; type: string }>();
   for (const [name, type] of Object.entries(ASSETS)) files.set(name, { body: readFileSync(join(dir, name)), type });
@@ -68,10 +71,10 @@ export function registerDocs(app: FastifyInstance, title: string, document: unkn
   const json = JSON.stringify(document);
 
   app.get('/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(json));
-  app.get('/docs', async (_req, reply) => reply.header('content-security-policy', DOCS_CSP).type('text/html; charset=utf-8').send(html));
+  app.get('/docs', async (_req, reply) => reply.headers(headers).type('text/html; charset=utf-8').send(html));
   app.get('/docs/assets/:file', async (req, reply) => {
     const file = files.get((req.params as { file: string }).file);
     if (!file) return reply.callNotFound();
-    return reply.header('cache-control', 'public, max-age=86400').type(file.type).send(file.body);
+    return reply.headers(headers).header('cache-control', 'public, max-age=86400').type(file.type).send(file.body);
   });
 }

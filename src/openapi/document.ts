@@ -4,8 +4,7 @@
  * Spectral and checks it against the routes the server really registers.
  */
 import type { ErrorCode } from '../core/errors.js';
-import { FIXED_LIMITS } from '../core/limits.js';
-import { filterValueMaxLength } from '../core/limits.js';
+import { FIXED_LIMITS, filterValueMaxLength } from '../core/limits.js';
 import { idSchema, inputSchema, type JsonSchema, outputSchema, pageSchema } from '../core/schemas.js';
 import type { ColumnField, Model, Resource } from '../model/ir.js';
 import { toPascalCase } from '../model/naming.js';

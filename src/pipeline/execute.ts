@@ -21,7 +21,7 @@ import type { Database, Queryable } from '../db/database.js';
 import type { Statement } from '../sql/fragments.js';
 import type { ScopeOf } from '../sql/predicate.js';
 import type { Access } from '../sql/select.js';
-import { compileCount, compileFindById, compileList } from '../sql/select.js';
+import { compileCount, compileFindById, compileList, type Projection, projection } from '../sql/select.js';
 import { compileDelete, compileInsert, compileLink, compileUnlinkOthers, compileUpdate, parametersPerRow, type RowChecks } from '../sql/write.js';
 import { etagOf, ifMatch } from './serialize.js';
 
@@ -68,7 +68,7 @@ export class Executor {
     );
     const plan = planJoins(query.include);
     const after = await this.#after(r, query, access);
-    const rows = await this.#run(this.#db, r, compileList(this.#compiled.model, resource, query, columns, access, plan.joined, after));
+    const rows = await this.#run(this.#db, r, compileList(this.#compiled.model, resource, query, projectionOf(r, columns), access, plan.joined, after));
     const hasMore = rows.length > query.limit;
     if (hasMore) rows.pop();
     const last = rows[rows.length - 1];
@@ -100,21 +100,33 @@ export class Executor {
     if (!position) return undefined;
     if ('after' in position) return position.after;
     const fields = query.sort.map((k) => k.field.name);
-    const [anchor] = await this.#run(this.#db, r, compileFindById(this.#compiled.model, r.resource, fields, position.anchor, access));
+    const [anchor] = await this.#run(this.#db, r, compileFindById(this.#compiled.model, r.resource, projection(r.resource, fields), position.anchor, access));
     if (!anchor) throw invalidCursor('the row this cursor continues after no longer exists; start again from the first page');
     return fields.map((f) => cursorValue(anchor[f]));
   }
 
-  async get(r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor): Promise<Row> {
-    // The usual read by id (every readable field, no include, no rule) runs text compiled at start-up.
+  get(r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor): Promise<Row> {
+    // The usual read by id (every readable field, no include, no rule) runs text compiled at start-up,
+    // and no more promises than the query's own: it is the most frequent request of most APIs.
     if (selection.fields === r.readable && selection.include.length === 0 && isTrue(access.rows)) {
-      const [row] = await this.#run(this.#db, r, { text: r.findByIdText, values: [id] });
-      if (!row) throw notFound(r, id);
-      return row;
+      return this.#db.query<Row>(r.findByIdText, [id]).then(
+        (rows) => {
+          const row = rows[0];
+          if (!row) throw notFound(r, id);
+          return shapeRows(r, rows)[0] as Row;
+        },
+        (error: unknown) => {
+          throw this.#mapped(error);
+        },
+      );
     }
+    return this.#getSelected(r, id, selection, access, includes);
+  }
+
+  async #getSelected(r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor): Promise<Row> {
     const columns = fetchColumns(r, selection, []);
     const plan = planJoins(selection.include);
-    const rows = await this.#run(this.#db, r, compileFindById(this.#compiled.model, r.resource, columns, id, access, { joins: plan.joined }));
+    const rows = await this.#run(this.#db, r, compileFindById(this.#compiled.model, r.resource, projectionOf(r, columns), id, access, { joins: plan.joined }));
     if (rows.length === 0) throw notFound(r, id);
     await this.#finish(this.#db, rows, selection, columns, plan, includes);
     return rows[0] as Row;
@@ -188,7 +200,7 @@ export class Executor {
       await this.#inTransaction(options, async (tx) => {
         const [current] = await this.#query(
           tx,
-          compileFindById(this.#compiled.model, r.resource, ['id'], id, { rows: access.rows, scopeOf: access.scopeOf }, { lock: true }),
+          compileFindById(this.#compiled.model, r.resource, projection(r.resource, ['id']), id, { rows: access.rows, scopeOf: access.scopeOf }, { lock: true }),
         );
         if (!current) throw notFound(r, id);
         await this.#replaceLinks(tx, r, id, relation, ids, access.scopeOf);
@@ -211,7 +223,7 @@ export class Executor {
 
   async #lockCurrent(q: Queryable, r: CompiledResource, id: unknown, scope: Predicate, expected: string): Promise<void> {
     const access = { rows: scope, scopeOf: () => undefined };
-    const [current] = await this.#run(q, r, compileFindById(this.#compiled.model, r.resource, r.readable, id, access, { lock: true }));
+    const [current] = await this.#run(q, r, compileFindById(this.#compiled.model, r.resource, r.readableProjection, id, access, { lock: true }));
     if (!current) throw notFound(r, id);
     if (!ifMatch(expected, etagOf(r.serialize.one({ data: current })))) {
       throw new KilnError('KILN_PRECONDITION_FAILED', { detail: 'If-Match does not match the current ETag of the record' });
@@ -259,12 +271,13 @@ export class Executor {
     missingLinkTargets(name, [ids], await q.query<{ id: string }>(link.text, link.values));
   }
 
-  async #run(q: Queryable, r: CompiledResource, statement: Statement): Promise<Row[]> {
-    try {
-      return shapeRows(r, await q.query<Row>(statement.text, statement.values));
-    } catch (error) {
-      throw this.#mapped(error);
-    }
+  #run(q: Queryable, r: CompiledResource, statement: Statement): Promise<Row[]> {
+    return q.query<Row>(statement.text, statement.values).then(
+      (rows) => shapeRows(r, rows),
+      (error: unknown) => {
+        throw this.#mapped(error);
+      },
+    );
   }
 
   async #query(q: Queryable, statement: Statement): Promise<Row[]> {
@@ -308,6 +321,11 @@ function fetchColumns(r: CompiledResource, selection: Selection, sortFields: rea
   if (missing.length === 0) return selection.fields;
   const needed = new Set([...selection.fields, ...missing]);
   return r.resource.fields.filter((f) => needed.has(f.name)).map((f) => f.name);
+}
+
+/** The readable fields' select list is compiled once per resource; any other list is built for the read. */
+function projectionOf(r: CompiledResource, columns: readonly string[]): Projection {
+  return columns === r.readable ? r.readableProjection : projection(r.resource, columns);
 }
 
 function cursorValue(value: unknown): unknown {

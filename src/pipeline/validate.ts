@@ -15,7 +15,6 @@ import type { ListQuery, Selection } from '../core/query.js';
 import { itemConflicts } from '../core/write-errors.js';
 import type { ListArgs, SelectionArgs } from './parse.js';
 
-const NO_INCLUDES = Object.freeze([]);
 const BIGINT_ID = /^[1-9]\d{0,15}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,7 +23,7 @@ export function validateList(env: QueryEnvironment, r: CompiledResource, args: L
 }
 
 export function validateSelection(env: QueryEnvironment, r: CompiledResource, args: SelectionArgs | undefined, limits: Limits): Selection {
-  if (args === undefined || (args.fields === undefined && !args.include?.length && !args.problems?.length)) return { fields: r.readable, include: NO_INCLUDES };
+  if (args === undefined || (args.fields === undefined && !args.include?.length && !args.problems?.length)) return r.everyField;
   return buildSelection(env, r.resource, args, limits);
 }
 

@@ -14,32 +14,50 @@ export type RawQuery = Record<string, string | string[] | undefined>;
 
 const FILTER_KEY = /^([A-Za-z][A-Za-z0-9]*)(?:\.([A-Za-z][A-Za-z0-9]*))?(?:\[([A-Za-z]+)\])?$/;
 const SELECTION_PARAMS = new Set(['fields', 'include']);
-const LIST_PARAMS = new Set(['fields', 'include', 'sort', 'limit', 'cursor', 'count']);
 
 export function parseListQuery(raw: RawQuery): ListArgs {
   const problems: FieldError[] = [];
   const filters: FilterArg[] = [];
-  for (const key of Object.keys(raw)) {
-    if (LIST_PARAMS.has(key)) continue;
-    const filter = parseFilter(key, raw[key], problems);
-    if (filter) filters.push(filter);
+  // Built field by field (no spreads): this runs on every list request.
+  const args: Mutable<ListArgs> = { filters, problems };
+  for (const key in raw) {
+    switch (key) {
+      case 'fields':
+      case 'include':
+        break;
+      case 'sort': {
+        const sort = single(raw, key, FIXED_LIMITS.sortLength, problems);
+        if (sort !== undefined) args.sort = sort === '' ? [] : sort.split(',');
+        break;
+      }
+      case 'limit': {
+        // Anything but digits reaches the validate stage as NaN, which it refuses with the allowed range.
+        const limit = single(raw, key, 10, problems);
+        if (limit !== undefined) args.limit = /^\d{1,6}$/.test(limit) ? Number(limit) : Number.NaN;
+        break;
+      }
+      case 'count': {
+        const count = single(raw, key, 5, problems);
+        if (count === 'true') args.count = true;
+        else if (count !== undefined && count !== 'false') problems.push({ path: 'count', code: 'value', message: '"count" must be true or false' });
+        break;
+      }
+      case 'cursor': {
+        const cursor = single(raw, key, FIXED_LIMITS.cursorLength, problems);
+        if (cursor !== undefined) args.cursor = cursor;
+        break;
+      }
+      default: {
+        const filter = parseFilter(key, raw[key], problems);
+        if (filter) filters.push(filter);
+      }
+    }
   }
-  const sort = single(raw, 'sort', FIXED_LIMITS.sortLength, problems);
-  const limit = single(raw, 'limit', 10, problems);
-  const count = single(raw, 'count', 5, problems);
-  const cursor = single(raw, 'cursor', FIXED_LIMITS.cursorLength, problems);
-  if (count !== undefined && count !== 'true' && count !== 'false') problems.push({ path: 'count', code: 'value', message: '"count" must be true or false' });
-  return {
-    ...parseSelectionParams(raw, problems),
-    filters,
-    ...(sort !== undefined ? { sort: sort === '' ? [] : sort.split(',') } : {}),
-    // Anything but digits reaches the validate stage as NaN, which it refuses with the allowed range.
-    ...(limit !== undefined ? { limit: /^\d{1,6}$/.test(limit) ? Number(limit) : Number.NaN } : {}),
-    ...(cursor !== undefined ? { cursor } : {}),
-    count: count === 'true',
-    problems,
-  };
+  readSelection(raw, args, problems);
+  return args;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** `fields` and `include`: all a single record accepts. */
 export function parseSelectionQuery(raw: RawQuery): SelectionArgs {
@@ -49,16 +67,16 @@ export function parseSelectionQuery(raw: RawQuery): SelectionArgs {
       problems.push({ path: key, code: 'unknown', message: `unknown query parameter "${truncate(key)}"; a single record accepts only fields and include` });
     }
   }
-  return { ...parseSelectionParams(raw, problems), problems };
+  const args: Mutable<SelectionArgs> = { problems };
+  readSelection(raw, args, problems);
+  return args;
 }
 
-function parseSelectionParams(raw: RawQuery, problems: FieldError[]): SelectionArgs {
+function readSelection(raw: RawQuery, args: Mutable<SelectionArgs>, problems: FieldError[]): void {
   const fields = single(raw, 'fields', FIXED_LIMITS.fieldsLength, problems);
+  if (fields !== undefined) args.fields = fields.split(',').map((s) => s.trim());
   const include = single(raw, 'include', FIXED_LIMITS.includeLength, problems);
-  return {
-    ...(fields !== undefined ? { fields: fields.split(',').map((s) => s.trim()) } : {}),
-    ...(include !== undefined ? { include: parseInclude(include) } : {}),
-  };
+  if (include !== undefined) args.include = parseInclude(include);
 }
 
 /** `author,comments.author` → a tree of include arguments; paths sharing a prefix share its node. */

@@ -6,12 +6,14 @@
 import type { FastifyRequest } from 'fastify';
 import type { Limits } from '../core/limits.js';
 import { type Authenticator, authenticate } from '../pipeline/authenticate.js';
-import type { Principal, RequestContext } from '../pipeline/context.js';
+import { ANONYMOUS, type Principal, type RequestContext } from '../pipeline/context.js';
 
 export type ContextOf = (req: FastifyRequest) => RequestContext | Promise<RequestContext>;
 
 export function contextFactory(authenticators: readonly Authenticator[], limits: Limits): ContextOf {
   const build = (req: FastifyRequest, principal: Principal): RequestContext => ({ requestId: String(req.id), log: req.log, principal, limits });
+  // With no authenticator every caller is anonymous: no credentials to gather.
+  if (authenticators.length === 0) return (req) => build(req, ANONYMOUS);
   return (req) => {
     const principal = authenticate(authenticators, { headers: req.headers, ip: req.ip });
     return principal instanceof Promise ? principal.then((p) => build(req, p)) : build(req, principal);

@@ -44,27 +44,6 @@ export function selectColumns(resource: Resource, fieldNames: readonly string[],
     .join(', ');
 }
 
-const selectLists = new WeakMap<Resource, WeakMap<readonly string[], string>>();
-
-/**
- * The select list of `columns` under alias `t`. Frozen lists (the readable fields of a resource, which
- * most reads ask for) are compiled once and remembered.
- */
-export function mainSelectList(resource: Resource, columns: readonly string[]): string {
-  if (!Object.isFrozen(columns)) return selectColumns(resource, columns, 't');
-  let lists = selectLists.get(resource);
-  if (!lists) {
-    lists = new WeakMap();
-    selectLists.set(resource, lists);
-  }
-  let list = lists.get(columns);
-  if (list === undefined) {
-    list = selectColumns(resource, columns, 't');
-    lists.set(columns, list);
-  }
-  return list;
-}
-
 /** The conditions of the main table `t`: the access rule (trusted), then the caller's own predicate (scoped). */
 function conditions(compiler: PredicateCompiler, resource: Resource, access: Access, where?: Predicate): string[] {
   const out: string[] = [];
@@ -100,12 +79,25 @@ function compileJoins(compiler: PredicateCompiler, resource: Resource, joins: re
 }
 
 /** One page: fetches `limit + 1` rows so the caller knows whether another page follows. */
+/**
+ * The columns a read returns with their select list under alias `t` (compiled once per resource for
+ * its readable fields, see CompiledResource.readableSelect).
+ */
+export interface Projection {
+  readonly columns: readonly string[];
+  readonly list: string;
+}
+
+export function projection(resource: Resource, columns: readonly string[]): Projection {
+  return { columns, list: selectColumns(resource, columns, 't') };
+}
+
 /** `after`: the sort values of the row the page starts after (a decoded or resolved cursor). */
 export function compileList(
   model: Model,
   resource: Resource,
   query: ListQuery,
-  columns: readonly string[],
+  select: Projection,
   access: Access,
   joins: readonly Join[],
   after?: readonly unknown[],
@@ -116,7 +108,7 @@ export function compileList(
   const joined = compileJoins(compiler, resource, joins, access);
   const limit = compiler.params.add(query.limit + 1);
   const text =
-    `SELECT ${mainSelectList(resource, columns)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}` +
+    `SELECT ${select.list}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}` +
     `${whereClause(where)} ORDER BY ${compileOrderBy(query.sort, 't')} LIMIT ${limit}`;
   return { text, values: compiler.params.values };
 }
@@ -131,7 +123,7 @@ export function compileCount(model: Model, resource: Resource, where: Predicate,
 export function compileFindById(
   model: Model,
   resource: Resource,
-  columns: readonly string[],
+  select: Projection,
   id: unknown,
   access: Access,
   options: { lock?: boolean; joins?: readonly Join[] } = {},
@@ -140,7 +132,7 @@ export function compileFindById(
   const where = [`t."id" = ${compiler.params.add(id)}`, ...conditions(compiler, resource, access)];
   const joined = compileJoins(compiler, resource, options.joins ?? [], access);
   const lock = options.lock ? (joined.from ? ' FOR UPDATE OF t' : ' FOR UPDATE') : '';
-  const text = `SELECT ${mainSelectList(resource, columns)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}${whereClause(where)}${lock}`;
+  const text = `SELECT ${select.list}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}${whereClause(where)}${lock}`;
   return { text, values: compiler.params.values };
 }
 

@@ -45,7 +45,10 @@ for (const backend of BACKENDS) {
       for (const title of ['a', 'b', 'c', 'd']) await server.fetch('/v1/plain', { method: 'POST', json: { title } });
       const first = (await (await server.fetch('/v1/plain')).json()).data.map((n: { id: string }) => n.id);
       assert.deepEqual(first, [...first].sort());
-      assert.deepEqual((await (await server.fetch('/v1/plain')).json()).data.map((n: { id: string }) => n.id), first);
+      assert.deepEqual(
+        (await (await server.fetch('/v1/plain')).json()).data.map((n: { id: string }) => n.id),
+        first,
+      );
     });
   });
 }

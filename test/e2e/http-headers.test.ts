@@ -61,20 +61,31 @@ for (const backend of BACKENDS) {
       assert.doesNotMatch(logged, /has spaces|<script>|A{200}/);
     });
 
-    test('security headers are set on data, errors and health answers', async () => {
-      for (const path of ['/v1/tags', '/v1/nowhere', '/healthz']) {
+    test('security headers are set on data, errors and health answers: the OWASP set for APIs', async () => {
+      for (const path of ['/v1/tags', '/v1/nowhere', '/healthz', '/openapi.json']) {
         const res = await server.fetch(path);
         const h = (name: string) => res.headers.get(name);
         assert.equal(h('x-content-type-options'), 'nosniff', path);
-        assert.match(h('content-security-policy') ?? '', /default-src 'self'/);
+        assert.equal(h('content-security-policy'), "default-src 'none'; frame-ancestors 'none'", path);
+        assert.equal(h('x-frame-options'), 'DENY');
+        assert.equal(h('referrer-policy'), 'no-referrer');
+        assert.equal(h('strict-transport-security'), 'max-age=31536000; includeSubDomains');
+        assert.equal(h('cross-origin-resource-policy'), 'same-origin');
+        assert.equal(h('x-powered-by'), null);
+      }
+    });
+
+    test("the documentation page carries helmet's document headers and its own CSP", async () => {
+      for (const path of ['/docs', '/docs/assets/init.js']) {
+        const res = await server.fetch(path);
+        const h = (name: string) => res.headers.get(name);
+        assert.match(h('content-security-policy') ?? '', /default-src 'self'/, path);
         assert.match(h('content-security-policy') ?? '', /object-src 'none'/);
         assert.match(h('content-security-policy') ?? '', /frame-ancestors 'self'/);
         assert.equal(h('x-frame-options'), 'SAMEORIGIN');
-        assert.equal(h('referrer-policy'), 'no-referrer');
-        assert.equal(h('strict-transport-security'), 'max-age=31536000; includeSubDomains');
         assert.equal(h('cross-origin-opener-policy'), 'same-origin');
-        assert.equal(h('cross-origin-resource-policy'), 'same-origin');
         assert.equal(h('x-dns-prefetch-control'), 'off');
+        assert.equal(h('x-content-type-options'), 'nosniff');
         assert.equal(h('x-powered-by'), null);
       }
     });
