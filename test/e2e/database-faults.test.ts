@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isConnectionFailure } from '../../src/db/connection-errors.js';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import { BLOG_MODEL_PATH } from '../helpers/blog.js';
+import { type ServeProcess, spawnServe } from '../helpers/serve-process.js';
 import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
 
 /**
@@ -15,8 +12,6 @@ import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } fr
  * Kiln runs as a child process, so a crash shows as a dead process rather than a dead test runner.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
 const WORKERS_PER_KIND = 5;
 /** Kill bursts: every KILL_EVERY_MS for BURST_MS, BURSTS times, CALM_MS apart. Each burst is a short outage. */
 const BURSTS = 4;
@@ -25,40 +20,13 @@ const KILL_EVERY_MS = 30;
 const CALM_MS = 400;
 const TAGS = 3;
 
-interface Kiln {
-  child: ChildProcess;
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  exit: Promise<number | null>;
-}
+type Kiln = ServeProcess;
 
 /** `kiln serve --migrate` on the blog model, with its pool named `appName` in pg_stat_activity. */
-async function spawnKiln(schema: string, appName: string): Promise<Kiln> {
+function spawnKiln(schema: string, appName: string): Promise<Kiln> {
   const url = new URL(TEST_DATABASE_URL);
   url.searchParams.set('application_name', appName);
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', 'serve', '--migrate', '--model', BLOG_MODEL_PATH], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url.href, KILN_DB_SCHEMA: schema, HOST: '127.0.0.1', PORT: '0', KILN_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    err += d;
-  });
-  // 'close' rather than 'exit': it comes after stdout has been read to its end.
-  const exit = once(child, 'close').then(([code]) => code as number | null);
-  for (let waited = 0; !err.includes('Press Ctrl+C to stop.'); waited += 50) {
-    if (child.exitCode !== null || waited > 120_000) throw new Error(`kiln serve did not start:\n${err}\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(err)?.[1];
-  assert.ok(base, err);
-  return { child, url: base, stdout: () => out, stderr: () => err, exit };
+  return spawnServe({ DATABASE_URL: url.href, KILN_DB_SCHEMA: schema });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BLOG_MODEL_PATH, blogModel } from '../helpers/blog.js';
+import { blogModel } from '../helpers/blog.js';
+import { type ServeProcess as Cli, spawnServe } from '../helpers/serve-process.js';
 import { BACKENDS, createTestDatabase, startTestServer, TEST_DATABASE_URL, type TestDatabase, type TestServer } from '../helpers/server.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
 
 /**
  * A POST whose headers the server has read (it answered `100 Continue`) but whose body is still to
@@ -119,38 +115,6 @@ function refusesConnections(url: string): Promise<boolean> {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED'));
   });
-}
-
-interface Cli {
-  child: ChildProcess;
-  url: string;
-  stdout(): string;
-  exit: Promise<number | null>;
-}
-
-/** Runs `kiln serve --migrate` on the blog model in a child process and waits for its banner. */
-async function spawnServe(env: Record<string, string>): Promise<Cli> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', 'serve', '--migrate', '--model', BLOG_MODEL_PATH], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', HOST: '127.0.0.1', PORT: '0', KILN_DATA_DIR: 'memory', KILN_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    err += d;
-  });
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  for (let waited = 0; !err.includes('Press Ctrl+C to stop.'); waited += 50) {
-    if (child.exitCode !== null || waited > 120_000) throw new Error(`kiln serve did not start:\n${err}\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(err)?.[1];
-  assert.ok(url, err);
-  return { child, url, stdout: () => out, exit };
 }
 
 async function waitForLog(cli: Cli, msg: string): Promise<void> {
