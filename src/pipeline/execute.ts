@@ -19,9 +19,10 @@ import { keepOnly, shapeRows } from '../core/rows.js';
 import { reportCheckFailures, withItemPaths } from '../core/write-errors.js';
 import type { Database, Queryable } from '../db/database.js';
 import type { Statement } from '../sql/fragments.js';
+import { ListStatements } from '../sql/list-statements.js';
 import type { ScopeOf } from '../sql/predicate.js';
 import type { Access } from '../sql/select.js';
-import { compileCount, compileFindById, compileList, type Projection, projection } from '../sql/select.js';
+import { compileCount, compileFindById, type Projection, projection } from '../sql/select.js';
 import { compileDelete, compileInsert, compileLink, compileUnlinkOthers, compileUpdate, parametersPerRow, type RowChecks } from '../sql/write.js';
 import { etagOf, ifMatch } from './serialize.js';
 
@@ -47,12 +48,14 @@ export class Executor {
   readonly #compiled: CompiledModel;
   readonly #errors: DatabaseErrorMapper;
   readonly #cursors: CursorCodec;
+  readonly #lists: ListStatements;
 
   constructor(db: Database, compiled: CompiledModel, errors: DatabaseErrorMapper, cursors: CursorCodec) {
     this.#db = db;
     this.#compiled = compiled;
     this.#errors = errors;
     this.#cursors = cursors;
+    this.#lists = new ListStatements(compiled.model);
   }
 
   get db(): Database {
@@ -68,7 +71,7 @@ export class Executor {
     );
     const plan = planJoins(query.include);
     const after = await this.#after(r, query, access);
-    const rows = await this.#run(this.#db, r, compileList(this.#compiled.model, resource, query, projectionOf(r, columns), access, plan.joined, after));
+    const rows = await this.#run(this.#db, r, this.#lists.compile(resource, query, projectionOf(r, columns), access, plan.joined, after));
     const hasMore = rows.length > query.limit;
     if (hasMore) rows.pop();
     const last = rows[rows.length - 1];

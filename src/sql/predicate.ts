@@ -69,40 +69,35 @@ export class PredicateCompiler {
     const field = resource.fieldsByName.get(fieldName);
     if (!field) throw new Error(`predicate names an unknown field ${resource.name}.${fieldName}`);
     const column = qualified(alias, field.column);
-    const param = (v: unknown) => this.#params.add(v);
+    if (operator === 'isNull') return value ? `${column} IS NULL` : `${column} IS NOT NULL`;
+    const param = this.#params.add(boundValue(operator, value));
     switch (operator) {
       case 'eq':
-        return `${column} = ${param(value)}`;
+        return `${column} = ${param}`;
       case 'ne':
-        return `${column} IS DISTINCT FROM ${param(value)}`;
+        return `${column} IS DISTINCT FROM ${param}`;
       case 'gt':
-        return `${column} > ${param(value)}`;
+        return `${column} > ${param}`;
       case 'gte':
-        return `${column} >= ${param(value)}`;
+        return `${column} >= ${param}`;
       case 'lt':
-        return `${column} < ${param(value)}`;
+        return `${column} < ${param}`;
       case 'lte':
-        return `${column} <= ${param(value)}`;
+        return `${column} <= ${param}`;
       case 'in':
-        return `${column} = ANY(${param(value)})`;
+        return `${column} = ANY(${param})`;
       case 'notIn':
-        return `(${column} IS NULL OR ${column} <> ALL(${param(value)}))`;
+        return `(${column} IS NULL OR ${column} <> ALL(${param}))`;
       case 'ieq':
-        return `lower(${column}) = lower(${param(value)})`;
+        return `lower(${column}) = lower(${param})`;
       case 'contains':
-        return `${column} LIKE ${param(`%${escapeLike(String(value))}%`)}`;
-      case 'icontains':
-        return `${column} ILIKE ${param(`%${escapeLike(String(value))}%`)}`;
       case 'startsWith':
-        return `${column} LIKE ${param(`${escapeLike(String(value))}%`)}`;
-      case 'istartsWith':
-        return `${column} ILIKE ${param(`${escapeLike(String(value))}%`)}`;
       case 'endsWith':
-        return `${column} LIKE ${param(`%${escapeLike(String(value))}`)}`;
+        return `${column} LIKE ${param}`;
+      case 'icontains':
+      case 'istartsWith':
       case 'iendsWith':
-        return `${column} ILIKE ${param(`%${escapeLike(String(value))}`)}`;
-      case 'isNull':
-        return value ? `${column} IS NULL` : `${column} IS NOT NULL`;
+        return `${column} ILIKE ${param}`;
       default:
         throw new Error(`unknown operator ${operator}`);
     }
@@ -138,5 +133,25 @@ export class PredicateCompiler {
       link = `${qualified(j, relation.sourceColumn)} = ${alias}."id"`;
     }
     return `EXISTS (SELECT 1 FROM ${from} WHERE ${[link, ...inner].join(' AND ')})`;
+  }
+}
+
+/**
+ * The parameter a comparison binds (isNull binds none): the value itself, or the LIKE pattern of the
+ * text operators, with the user's `%` and `_` escaped so they match themselves.
+ */
+export function boundValue(operator: string, value: unknown): unknown {
+  switch (operator) {
+    case 'contains':
+    case 'icontains':
+      return `%${escapeLike(String(value))}%`;
+    case 'startsWith':
+    case 'istartsWith':
+      return `${escapeLike(String(value))}%`;
+    case 'endsWith':
+    case 'iendsWith':
+      return `%${escapeLike(String(value))}`;
+    default:
+      return value;
   }
 }

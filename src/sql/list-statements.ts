@@ -1,0 +1,85 @@
+/**
+ * List statements built once per shape. A list's text depends only on the shape of its query (which
+ * fields are filtered with which operator, the sort, which keys of the cursor are null, the columns
+ * and joins), never on the values, which travel as parameters. The first request of a shape compiles
+ * the text; the next ones reuse it (the same string, whose prepared-statement name is then found
+ * without hashing new text) and only collect their values, in the order the compiler binds them.
+ *
+ * Covered: lists with no access rule on the resource or its joined relations, filtered on the
+ * resource's own fields (the shapes a public API serves most). Anything else (an access rule,
+ * a filter through a relation, which binds the related resource's rule too) is compiled each time.
+ * test/unit/list-statements.test.ts holds the cached statements equal to freshly compiled ones.
+ */
+import type { Predicate } from '../core/predicate.js';
+import type { ListQuery } from '../core/query.js';
+import type { Model, Resource } from '../model/ir.js';
+import type { Statement } from './fragments.js';
+import { boundValue } from './predicate.js';
+import { type Access, compileList, type Join, type Projection } from './select.js';
+
+/** Shapes remembered per server; an API has few, and a client cannot make it keep more than this. */
+const MAX_SHAPES = 2000;
+
+export class ListStatements {
+  readonly #model: Model;
+  readonly #texts = new Map<string, string>();
+
+  constructor(model: Model) {
+    this.#model = model;
+  }
+
+  compile(resource: Resource, query: ListQuery, select: Projection, access: Access, joins: readonly Join[], after?: readonly unknown[]): Statement {
+    if (!this.#cacheable(query.where, access, joins)) return compileList(this.#model, resource, query, select, access, joins, after);
+    const key = shapeKey(resource, query, select, joins, after);
+    const text = this.#texts.get(key);
+    if (text !== undefined) return { text, values: valuesOf(query, after) };
+    const statement = compileList(this.#model, resource, query, select, access, joins, after);
+    if (this.#texts.size < MAX_SHAPES) this.#texts.set(key, statement.text);
+    return statement;
+  }
+
+  #cacheable(where: Predicate, access: Access, joins: readonly Join[]): boolean {
+    if (access.rows.kind !== 'true' || !ownComparisons(where)) return false;
+    for (const join of joins) if (access.scopeOf(join.target) !== undefined) return false;
+    return true;
+  }
+}
+
+/** TRUE, one comparison, or an AND of comparisons, all on the resource's own fields. */
+function ownComparisons(where: Predicate): boolean {
+  if (where.kind === 'true' || where.kind === 'compare') return true;
+  return where.kind === 'and' && where.items.every((item) => item.kind === 'compare');
+}
+
+function comparisons(where: Predicate): readonly Predicate[] {
+  if (where.kind === 'true') return [];
+  return where.kind === 'and' ? where.items : [where];
+}
+
+function shapeKey(resource: Resource, query: ListQuery, select: Projection, joins: readonly Join[], after?: readonly unknown[]): string {
+  let key = `${resource.name}|${select.columns.join(',')}|`;
+  for (const item of comparisons(query.where)) {
+    if (item.kind !== 'compare') continue;
+    // isNull binds nothing: its value (IS NULL or IS NOT NULL) is part of the text.
+    key += item.operator === 'isNull' ? `${item.field}[isNull:${item.value ? 1 : 0}],` : `${item.field}[${item.operator}],`;
+  }
+  key += '|';
+  for (const k of query.sort) key += `${k.descending ? '-' : ''}${k.field.name},`;
+  key += '|';
+  // A null cursor value changes the keyset condition's text, not only its parameters.
+  if (after) for (const value of after) key += value === null || value === undefined ? 'n' : 'v';
+  key += '|';
+  for (const join of joins) key += `${join.relation.name}(${join.columns.join(',')})`;
+  return key;
+}
+
+/** The parameters compileList binds, in its order: the filters, the cursor's values, the limit. */
+function valuesOf(query: ListQuery, after?: readonly unknown[]): unknown[] {
+  const values: unknown[] = [];
+  for (const item of comparisons(query.where)) {
+    if (item.kind === 'compare' && item.operator !== 'isNull') values.push(boundValue(item.operator, item.value));
+  }
+  if (after) for (const value of after) if (value !== null && value !== undefined) values.push(value);
+  values.push(query.limit + 1);
+  return values;
+}

@@ -1,0 +1,98 @@
+/**
+ * A list statement taken from the shape cache is exactly the statement the compiler builds for that
+ * query: same text, same parameters in the same order, across every operator, sort, cursor and
+ * join; and two queries of one shape with other values share the text but not the values.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { resolveSettings } from '../../src/config/settings.js';
+import { CompiledModel } from '../../src/core/compiled-model.js';
+import { CursorCodec } from '../../src/core/cursor.js';
+import { planJoins } from '../../src/core/includes.js';
+import { buildListQuery } from '../../src/core/list-query.js';
+import { TRUE } from '../../src/core/predicate.js';
+import type { ListQuery } from '../../src/core/query.js';
+import { getResource } from '../../src/model/ir.js';
+import { limitsFrom } from '../../src/pipeline/context.js';
+import type { FilterArg, ListArgs } from '../../src/pipeline/parse.js';
+import { ListStatements } from '../../src/sql/list-statements.js';
+import { type Access, compileList, projection } from '../../src/sql/select.js';
+import { allTypesModel } from '../fixtures/all-types.js';
+
+const model = allTypesModel();
+const compiled = new CompiledModel(model, limitsFrom(resolveSettings({})));
+const limits = limitsFrom(resolveSettings({}));
+const env = { model, compiled, cursors: new CursorCodec('k') };
+const items = getResource(model, 'items');
+const open: Access = { rows: TRUE, scopeOf: () => undefined };
+const filter = (path: string, operator: string, value: unknown): FilterArg => ({ path: path.split('.'), operator, value });
+
+/** [args, another set of values for the same shape] */
+const SHAPES: [ListArgs, ListArgs][] = [
+  [{}, { limit: 5 }],
+  [{ filters: [filter('qty', 'eq', '3')] }, { filters: [filter('qty', 'eq', '7')] }],
+  [{ filters: [filter('label', 'icontains', 'a%b_')] }, { filters: [filter('label', 'icontains', 'zz')] }],
+  [{ filters: [filter('label', 'startsWith', 'x')] }, { filters: [filter('label', 'startsWith', 'y\\')] }],
+  [{ filters: [filter('label', 'endsWith', 'x')] }, { filters: [filter('label', 'endsWith', 'q')] }],
+  [{ filters: [filter('qty', 'in', ['1', '2'])] }, { filters: [filter('qty', 'in', ['1', '2', '3', '4'])] }],
+  [{ filters: [filter('qty', 'notIn', ['1'])] }, { filters: [filter('qty', 'notIn', ['9', '8'])] }],
+  [{ filters: [filter('rank', 'isNull', 'true')] }, { filters: [filter('rank', 'isNull', 'true')] }],
+  [{ filters: [filter('rank', 'isNull', 'false')] }, { filters: [filter('rank', 'isNull', 'false')] }],
+  [
+    { filters: [filter('qty', 'gte', '1'), filter('price', 'lt', '9.5'), filter('kind', 'ne', 'alpha')], sort: ['-price', 'label'] },
+    { filters: [filter('qty', 'gte', '4'), filter('price', 'lt', '1'), filter('kind', 'ne', 'beta')], sort: ['-price', 'label'] },
+  ],
+  [
+    { fields: ['id', 'label'], include: [{ relation: 'owner' }] },
+    { fields: ['id', 'label'], include: [{ relation: 'owner' }], limit: 3 },
+  ],
+];
+
+function statements(args: ListArgs, lists: ListStatements, after?: readonly unknown[]) {
+  const query: ListQuery = buildListQuery(env, items, args, limits);
+  const plan = planJoins(query.include);
+  const columns = query.fields.includes('ownerId') || plan.joined.length === 0 ? query.fields : [...query.fields, 'ownerId'];
+  const select = projection(items, columns);
+  return {
+    cached: lists.compile(items, query, select, open, plan.joined, after),
+    fresh: compileList(model, items, query, select, open, plan.joined, after),
+  };
+}
+
+describe('list statements by shape', () => {
+  test('a statement from the cache is the one the compiler builds, for every shape, first and second time', () => {
+    const lists = new ListStatements(model);
+    for (const [first, second] of SHAPES) {
+      for (const args of [first, second, first]) {
+        const { cached, fresh } = statements(args, lists);
+        assert.equal(cached.text, fresh.text, JSON.stringify(args));
+        assert.deepEqual(cached.values, fresh.values, JSON.stringify(args));
+      }
+      const a = statements(first, lists).cached;
+      const b = statements(second, lists).cached;
+      assert.equal(a.text, b.text, 'one shape, one text');
+    }
+  });
+
+  test('cursor positions: null sort values change the text, and both forms are cached apart', () => {
+    const lists = new ListStatements(model);
+    const args: ListArgs = { sort: ['-rank', 'label'] };
+    for (const after of [
+      [3, 'a', 10],
+      [null, 'a', 10],
+      [5, null, 2],
+      [3, 'b', 11],
+      [null, 'z', 12],
+    ]) {
+      const { cached, fresh } = statements(args, lists, after);
+      assert.equal(cached.text, fresh.text, JSON.stringify(after));
+      assert.deepEqual(cached.values, fresh.values, JSON.stringify(after));
+    }
+  });
+
+  test('a repeated shape hands back the very same text (so its prepared-statement name is found without hashing new text)', () => {
+    const lists = new ListStatements(model);
+    const [args, other] = SHAPES[1] as [ListArgs, ListArgs];
+    assert.ok(Object.is(statements(args, lists).cached.text, statements(other, lists).cached.text));
+  });
+});
