@@ -77,7 +77,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   let closing = false;
   const logDestination = options.logStream ?? defaultLogDestination();
   // What the hooks add to every response, for the answers given before any hook runs (router and HTTP parser errors).
-  const beforeHooks: BeforeHooks = { securityHeaders: {}, logRequest: () => {} };
+  const beforeHooks: BeforeHooks = { logRequest: () => {} };
   const app = Fastify({
     logger: loggerOptions(settings.logLevel, logDestination),
     // One line per request is written by our own onResponse hook (observability.ts).
@@ -99,7 +99,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
       return server;
     },
     clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) {
-      clientError(this, error, socket, beforeHooks.securityHeaders);
+      clientError(this, error, socket);
     },
     frameworkErrors: (error, req, reply) => answerRouterError(error, req, reply, beforeHooks, closing),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
@@ -111,15 +111,13 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   });
 
   beforeHooks.logRequest = installRequestLogging(app, logDestination);
-  const headers = API_SECURITY_HEADERS;
-  beforeHooks.securityHeaders = headers;
 
   const apiBase = `${settings.apiPrefix}/`;
   // The request gate: one hook for what every request needs first (a hook per concern costs a call
   // and a continuation each). Callback style, like every hook on the request path: an async hook
   // costs a promise and a tick. It runs before CORS, so a preflight answer carries the id too.
   app.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id).headers(headers);
+    stamp(req, reply);
     if (closing) {
       refuseWhileClosing(reply);
       return;
@@ -236,8 +234,12 @@ function refuseWhileClosing(reply: FastifyReply): void {
   sendProblem(reply, new KilnError('KILN_SHUTTING_DOWN', { detail: 'this instance is shutting down; retry' }));
 }
 
+/** What every response carries: its request id and the API's security headers. */
+function stamp(req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', req.id).headers(API_SECURITY_HEADERS);
+}
+
 interface BeforeHooks {
-  securityHeaders: Readonly<Record<string, string>>;
   logRequest: RequestLogger;
 }
 
@@ -248,7 +250,7 @@ interface BeforeHooks {
  * the shutdown gate and the log line.
  */
 function answerRouterError(error: FastifyError, req: FastifyRequest, reply: FastifyReply, hooks: BeforeHooks, closing: boolean): void {
-  reply.header('x-request-id', req.id).headers(hooks.securityHeaders);
+  stamp(req, reply);
   reply.raw.once('finish', () => hooks.logRequest(req, reply));
   if (closing) {
     refuseWhileClosing(reply);
@@ -264,7 +266,7 @@ function answerRouterError(error: FastifyError, req: FastifyRequest, reply: Fast
  * unparsable request line), answered as problem+json with a request id and the security headers,
  * and logged under the id.
  */
-function clientError(app: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket, securityHeaders: Readonly<Record<string, string>>): void {
+function clientError(app: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
@@ -275,7 +277,7 @@ function clientError(app: FastifyInstance, error: NodeJS.ErrnoException, socket:
   const id = randomUUID();
   app.log.info({ reqId: id, status: kilnError.status, code, reason: error.code }, 'client error');
   const body = JSON.stringify(toProblem(kilnError, id));
-  const headers = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`);
+  const headers = Object.entries(API_SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(
     `HTTP/1.1 ${kilnError.status} ${kilnError.title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `X-Request-Id: ${id}\r\n${headers.join('')}Connection: close\r\n\r\n${body}`,

@@ -70,7 +70,7 @@ export class Executor {
       query.sort.map((k) => k.field.name),
     );
     const plan = planJoins(query.include);
-    const after = await this.#after(r, query, access);
+    const after = query.position ? await this.#after(r, query, access) : undefined;
     const rows = await this.#run(this.#db, r, this.#lists.compile(resource, query, projectionOf(r, columns), access, plan.joined, after));
     const hasMore = rows.length > query.limit;
     if (hasMore) rows.pop();
