@@ -1,4 +1,4 @@
-import { defineModel, defineResource, field } from 'kiln';
+import { defineModel, defineResource, field } from 'kilnjs';
 
 /** The blog example: users write posts, readers comment, posts carry tags. */
 export default defineModel({

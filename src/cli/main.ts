@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/settings.js';
+import { StartupError } from '../config/startup-error.js';
 import { SchemaMismatchError } from '../migrate/ensure-schema.js';
 import { MigrateError } from '../migrate/errors.js';
 import { SnapshotError } from '../migrate/snapshot.js';
 import { ModelError } from '../model/load.js';
 import { runCheck } from './check.js';
+import { runInit } from './init.js';
 import { runMigrate } from './migrate.js';
+import { defaultModelPath } from './model-path.js';
 import { runOpenapi } from './openapi.js';
 import { runDev, runServe } from './serve.js';
 import { COMMANDS, commandUsage, generalUsage, type Invocation, MIGRATE_COMMANDS, type MigrateCommandName, migrateUsage } from './usage.js';
@@ -26,6 +29,8 @@ export interface CliOptions {
   backfill?: string[];
   /** `migrate down N`. */
   count?: number;
+  /** `init [DIR]`: the folder to create the project in; default the current one. */
+  dir?: string;
 }
 
 const FLAGS = {
@@ -46,7 +51,8 @@ const FLAGS = {
 const DATABASE_FLAGS = ['model', 'config', 'migrations', 'help'];
 const ALLOWED: Record<Invocation, readonly string[]> = {
   serve: ['model', 'config', 'port', 'seed', 'migrations', 'migrate', 'help'],
-  dev: ['model', 'config', 'port', 'seed', 'migrations', 'allow-destructive', 'help'],
+  dev: ['model', 'config', 'port', 'seed', 'migrations', 'rename', 'no-renames', 'backfill', 'allow-destructive', 'help'],
+  init: ['help'],
   check: ['model', 'help'],
   openapi: ['model', 'config', 'help'],
   'migrate generate': ['model', 'migrations', 'name', 'rename', 'no-renames', 'backfill', 'allow-destructive', 'help'],
@@ -54,6 +60,7 @@ const ALLOWED: Record<Invocation, readonly string[]> = {
   'migrate down': DATABASE_FLAGS,
   'migrate status': DATABASE_FLAGS,
   'migrate verify': DATABASE_FLAGS,
+  'migrate squash': ['model', 'migrations', 'name', 'help'],
 };
 
 type Values = {
@@ -95,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
   let values: Values;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: name === 'migrate down' }));
+    ({ values, positionals } = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: name === 'migrate down' || name === 'init' }));
     const unknown = Object.keys(values).find((flag) => !ALLOWED[name].includes(flag));
     if (unknown) throw new Error(`Unknown option '--${unknown}'`);
     if (positionals.length > 1) throw new Error(`Unexpected argument '${positionals[1]}'`);
@@ -114,13 +121,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`kiln ${name}: --port must be a whole number from 0 to 65535\n\n${commandUsage(name)}`);
     return 2;
   }
-  const count = positionals[0] === undefined ? undefined : Number(positionals[0]);
+  const count = name !== 'migrate down' || positionals[0] === undefined ? undefined : Number(positionals[0]);
   if (count !== undefined && !(Number.isInteger(count) && count >= 1)) {
     console.error(`kiln ${name}: N must be a whole number of migrations, at least 1\n\n${commandUsage(name)}`);
     return 2;
   }
   const options: CliOptions = {
-    model: values.model ?? process.env.KILN_MODEL ?? 'kiln.config.ts',
+    model: values.model ?? process.env.KILN_MODEL ?? defaultModelPath(),
     config: values.config,
     port,
     seed: values.seed,
@@ -132,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     noRenames: values['no-renames'],
     backfill: values.backfill,
     count,
+    dir: name === 'init' ? positionals[0] : undefined,
   };
   try {
     switch (name) {
@@ -143,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCheck(options);
       case 'openapi':
         return await runOpenapi(options);
+      case 'init':
+        return await runInit(options);
       default:
         return await runMigrate(name.slice('migrate '.length) as MigrateCommandName, options);
     }
@@ -150,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
     if (
       error instanceof ModelError ||
       error instanceof ConfigError ||
+      error instanceof StartupError ||
       error instanceof SchemaMismatchError ||
       error instanceof MigrateError ||
       error instanceof SnapshotError

@@ -1,6 +1,5 @@
 import { rmSync, watch } from 'node:fs';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import { basename, dirname, relative, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { SchemaMismatchError } from '../migrate/ensure-schema.js';
@@ -12,32 +11,11 @@ import { migrateUp } from '../migrate/runner.js';
 import { createSchemaIfMissing } from '../migrate/serving.js';
 import type { Model } from '../model/ir.js';
 import { loadModel, ModelError } from '../model/load.js';
-import { type RunningKiln, startKiln } from '../start.js';
+import { startKiln } from '../start.js';
+import { banner } from './banner.js';
 import type { CliOptions } from './main.js';
 import { migrationsDir } from './migrate.js';
 import { settingsFor } from './settings-file.js';
-
-function shownDataDir(dir: string): string {
-  if (dir === 'memory') return 'memory';
-  return isAbsolute(dir) || dir.startsWith('./') || dir.startsWith('../') ? dir : `./${dir}`;
-}
-
-function banner(kiln: RunningKiln, model: Model, settings: Settings, options: CliOptions): string {
-  const db = settings.databaseUrl
-    ? `PostgreSQL (DATABASE_URL), schema "${settings.dbSchema}"`
-    : `embedded PGlite in ${shownDataDir(settings.dataDir)} (set DATABASE_URL for PostgreSQL)`;
-  return [
-    `Kiln is serving ${options.model}`,
-    `  API       ${kiln.url}${settings.apiPrefix}  (${model.resources.map((r) => `/${r.path}`).join(', ')})`,
-    `  Docs      ${kiln.url}/docs`,
-    `  OpenAPI   ${kiln.url}/openapi.json`,
-    `  Health    ${kiln.url}/healthz  ${kiln.url}/readyz`,
-    `  Database  ${db}`,
-    `  Schema    migrations in ${relative(process.cwd(), migrationsDir(options)) || '.'}`,
-    ...(kiln.seeded ? [`  Seeded    ${options.seed} (first run)`] : []),
-    'Press Ctrl+C to stop.',
-  ].join('\n');
-}
 
 /**
  * How long after the signal open keep-alive connections may still bring a request, answered 503

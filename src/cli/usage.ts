@@ -1,4 +1,5 @@
 export const COMMANDS = {
+  init: 'Create a new Kiln project (model, scripts, Dockerfile, compose.yaml) in an empty folder',
   serve: 'Serve the REST API, docs and health checks for a model',
   dev: 'Serve, migrate and restart when the model file changes',
   check: 'Validate a model and print its API surface (resources, routes, fields)',
@@ -12,6 +13,7 @@ export const MIGRATE_COMMANDS = {
   down: 'Revert the last N applied migrations (default 1) with their down.sql',
   status: 'List the migrations and whether each is applied',
   verify: 'Check the history, pending migrations, drift of the database and ungenerated model changes',
+  squash: 'Merge the migrations not yet committed to git into one',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -36,8 +38,12 @@ ${CONFIG}
   --port N                port to listen on
   --seed PATH             JSON records to load when the database is empty
 ${MIGRATIONS}
+  --rename OLD=NEW        a rename, not a drop and an add (as for migrate generate; repeatable)
+  --no-renames            every dropped-and-added pair is a drop and an add
+  --backfill F=SQL        value for existing rows when field F is added or becomes NOT NULL (repeatable)
   --allow-destructive     let model changes drop columns, tables or data`,
   check: MODEL,
+  init: '  DIR                     folder to create the project in (empty or missing); default the current one',
   openapi: `${MODEL}
   --config PATH           settings file (prefix, limits, public URL)`,
   'migrate generate': `${MODEL}
@@ -53,6 +59,9 @@ ${MIGRATIONS}
   'migrate down': DATABASE,
   'migrate status': DATABASE,
   'migrate verify': DATABASE,
+  'migrate squash': `${MODEL}
+${MIGRATIONS}
+  --name NAME             name of the merged migration`,
 };
 
 export function generalUsage(): string {
@@ -70,6 +79,6 @@ export function migrateUsage(): string {
 export function commandUsage(command: Invocation): string {
   const [head, sub] = command.split(' ') as [CommandName, MigrateCommandName | undefined];
   const text = sub ? MIGRATE_COMMANDS[sub] : COMMANDS[head];
-  const args = command === 'migrate down' ? ' [N]' : '';
+  const args = command === 'migrate down' ? ' [N]' : command === 'init' ? ' [DIR]' : '';
   return `Usage: kiln ${command}${args} [options]\n\n${text}.\n\nOptions:\n${OPTIONS[command]}\n  -h, --help              show this help`;
 }
