@@ -26,4 +26,3 @@ export function banner(kiln: RunningKiln, model: Model, settings: Settings, opti
     'Press Ctrl+C to stop.',
   ].join('\n');
 }
-
