@@ -7,7 +7,7 @@ import type { OnDelete, ScalarType } from './declaration.js';
 import { FrozenMap } from './frozen-map.js';
 import type { BelongsToRelation, ColumnField, IndexDefinition, Relation, Resource, UniqueConstraint } from './ir.js';
 import type { JoinTablePlan } from './join-tables.js';
-import { toKebabCase, toSnakeCase } from './naming.js';
+import { singularPhrase, toKebabCase, toSnakeCase } from './naming.js';
 import { SQL_NAME } from './option-values.js';
 import type { ProblemList } from './problems.js';
 
@@ -95,6 +95,7 @@ export function buildResource(model: ModelView, name: string, joins: JoinTablePl
     uniques,
     indexes,
     description: typeof r.description === 'string' ? r.description : undefined,
+    singular: typeof r.singular === 'string' ? r.singular : singularPhrase(name),
   };
 }
 

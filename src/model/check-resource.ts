@@ -15,6 +15,7 @@ const RESOURCE_OPTIONS: Readonly<Record<string, ValueCheck | undefined>> = {
   unique: undefined,
   indexes: undefined,
   description: text('Blog posts.'),
+  singular: text('person'),
   renamedFrom: previousName,
 };
 const INDEX_OPTIONS = ['fields', 'unique', 'name'];

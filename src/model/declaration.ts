@@ -132,6 +132,8 @@ export interface ResourceDeclaration {
   unique?: readonly (readonly string[])[];
   indexes?: readonly IndexDeclaration[];
   description?: string;
+  /** One record in words, for messages and docs ("no such person"); default: the name made singular ("blogPosts" → "blog post"). */
+  singular?: string;
   /** The resource's previous name: a migration renames its table instead of dropping it. */
   renamedFrom?: string;
 }

@@ -97,6 +97,8 @@ export interface Resource {
   readonly uniques: readonly UniqueConstraint[];
   readonly indexes: readonly IndexDefinition[];
   readonly description?: string;
+  /** One record in words, for messages and docs: "post", "blog post" (the model's `singular`, or derived). */
+  readonly singular: string;
 }
 
 export interface JoinTable {
