@@ -1,13 +1,26 @@
 /** Kiln's public API. Everything not exported here is internal. */
 export type { Settings } from './config/settings.js';
 export { ConfigError, defineSettings, resolveSettings, SETTINGS } from './config/settings.js';
-export { ERRORS, type ErrorCode, type FieldError, KilnError } from './core/errors.js';
+export { type CustomErrorCode, ERRORS, type ErrorCode, type FieldError, KilnError, registerErrorCode } from './core/errors.js';
 export type { Limits } from './core/limits.js';
-export type { ListResult, Operations, WriteOptions } from './core/operations.js';
+export type { ListResult, Operations, ReadOptions, WriteOptions } from './core/operations.js';
 export { and, compare, equals, exists, FALSE, not, or, type Predicate, related, TRUE } from './core/predicate.js';
 export type { Page, Row } from './core/query.js';
 export type { Database, Queryable } from './db/database.js';
 export { openDatabase } from './db/open.js';
+export { defineExtensions, defineHooks, defineRoute } from './extensions/define.js';
+export type { InputOf, RecordOf } from './extensions/record-types.js';
+export type {
+  AfterHookArgs,
+  BeforeHookArgs,
+  ExtensionsDeclaration,
+  ResourceHooks,
+  ResourceResponse,
+  RouteDefinition,
+  RouteHandlerArgs,
+  RouteMethod,
+  TransactionOperations,
+} from './extensions/types.js';
 export { buildApp, type KilnApp, type KilnAppOptions } from './http/server.js';
 export type * from './model/declaration.js';
 export { defineModel, defineResource, field } from './model/define.js';

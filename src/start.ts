@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from './config/settings.js';
-import { type SeedData, seedIfEmpty } from './core/seed.js';
+import { loadSeed, type SeedOutcome, seedIfEmpty } from './core/seed.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
+import { listenFailure } from './http/listen-errors.js';
 import { buildApp, type KilnApp, type KilnAppOptions } from './http/server.js';
 import { ensureSchema } from './migrate/ensure-schema.js';
 import { type MigratedSchemaOptions, prepareMigratedSchema } from './migrate/serving.js';
 import type { Model } from './model/ir.js';
+import { limitsFrom } from './pipeline/context.js';
 
 /**
  * How the database schema is brought in line with the model on start: `ensure` creates missing
@@ -31,21 +32,28 @@ export interface StartOptions {
   readonly authenticators?: KilnAppOptions['authenticators'];
   readonly rateLimiters?: KilnAppOptions['rateLimiters'];
   readonly access?: KilnAppOptions['access'];
+  /** Custom routes, besides the model's own. */
+  readonly routes?: KilnAppOptions['routes'];
 }
 
 export interface RunningKiln extends KilnApp {
   /** `http://host:port` the server listens on. */
   readonly url: string;
+  /** True when the seed file was loaded (the database was empty). */
   readonly seeded: boolean;
+  /** What became of the seed file, when one was given. */
+  readonly seed?: SeedOutcome;
 }
 
 /** Opens the database, brings its schema in line with the model, seeds an empty database, and listens. */
 export async function startKiln(options: StartOptions): Promise<RunningKiln> {
+  // A broken seed file stops the start before the database is touched.
+  const seed = options.seedFile ? loadSeed(options.seedFile, options.model, limitsFrom(options.settings)) : undefined;
   const db = options.db ?? (await openDatabase(options.settings));
   try {
     if (options.schema?.mode === 'migrations') await prepareMigratedSchema(db, options.model, options.settings.dbSchema, options.schema);
     else await ensureSchema(db, options.model, options.settings.dbSchema);
-    const seeded = options.seedFile ? await seedIfEmpty(db, options.model, JSON.parse(readFileSync(options.seedFile, 'utf8')) as SeedData) : false;
+    const seeded = seed ? await seedIfEmpty(db, options.model, seed) : undefined;
     const kiln = await buildApp({
       model: options.model,
       settings: options.settings,
@@ -55,12 +63,16 @@ export async function startKiln(options: StartOptions): Promise<RunningKiln> {
       authenticators: options.authenticators,
       rateLimiters: options.rateLimiters,
       access: options.access,
+      routes: options.routes,
     });
-    const { host } = options.settings;
-    await kiln.app.listen({ host, port: options.settings.port });
+    const { host, port: wanted } = options.settings;
+    await kiln.app.listen({ host, port: wanted }).catch(async (error: unknown) => {
+      await kiln.close({ keepDatabase: true }).catch(() => {});
+      throw listenFailure(error, host, wanted);
+    });
     const { port } = kiln.app.server.address() as AddressInfo;
     const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-    return { ...kiln, url: `http://${shownHost}:${port}`, seeded };
+    return { ...kiln, url: `http://${shownHost}:${port}`, seeded: seeded?.status === 'loaded', seed: seeded };
   } catch (error) {
     if (!options.db) await db.close().catch(() => {});
     throw error;

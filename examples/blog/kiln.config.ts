@@ -1,7 +1,15 @@
 import { defineModel, defineResource, field } from 'kilnjs';
+import { postHooks, publishPost } from './blog-extensions.js';
 
 /** The blog example: users write posts, readers comment, posts carry tags. */
 export default defineModel({
+  api: {
+    title: 'Blog API',
+    version: '1.0.0',
+    description: 'The blog example: users write posts, readers comment, posts carry tags.',
+    contact: { name: 'Blog team', email: 'blog@example.com' },
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
   resources: {
     users: defineResource({
       description: 'People who write posts and comments.',
@@ -17,6 +25,14 @@ export default defineModel({
       description: 'Blog posts.',
       fields: {
         title: field.string({ minLength: 1, maxLength: 200, example: 'Notes on the Analytical Engine' }),
+        slug: field.string({
+          readOnly: true,
+          nullable: true,
+          unique: true,
+          maxLength: 100,
+          description: 'Computed from the title when the post is created.',
+          example: 'notes-on-the-analytical-engine',
+        }),
         body: field.text({ default: '', example: 'The engine weaves algebraic patterns…' }),
         status: field.enum(['draft', 'published'], { default: 'draft', index: true }),
         author: field.belongsTo('users', { onDelete: 'cascade' }),
@@ -24,6 +40,7 @@ export default defineModel({
         tags: field.manyToMany('tags'),
       },
       indexes: [{ fields: ['authorId', 'createdAt'] }],
+      hooks: postHooks,
     }),
     comments: defineResource({
       description: 'Comments on posts.',
@@ -41,4 +58,5 @@ export default defineModel({
       },
     }),
   },
+  routes: [publishPost],
 });

@@ -1,10 +1,4 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/settings.js';
-import { StartupError } from '../config/startup-error.js';
-import { SchemaMismatchError } from '../migrate/ensure-schema.js';
-import { MigrateError } from '../migrate/errors.js';
-import { SnapshotError } from '../migrate/snapshot.js';
-import { ModelError } from '../model/load.js';
 import { runCheck } from './check.js';
 import { runInit } from './init.js';
 import { runMigrate } from './migrate.js';
@@ -12,6 +6,7 @@ import { defaultModelPath } from './model-path.js';
 import { runOpenapi } from './openapi.js';
 import { runDev, runServe } from './serve.js';
 import { COMMANDS, commandUsage, generalUsage, type Invocation, MIGRATE_COMMANDS, type MigrateCommandName, migrateUsage } from './usage.js';
+import { isUserError } from './user-errors.js';
 
 export interface CliOptions {
   model: string;
@@ -60,7 +55,7 @@ const ALLOWED: Record<Invocation, readonly string[]> = {
   'migrate down': DATABASE_FLAGS,
   'migrate status': DATABASE_FLAGS,
   'migrate verify': DATABASE_FLAGS,
-  'migrate squash': ['model', 'migrations', 'name', 'help'],
+  'migrate squash': ['model', 'config', 'migrations', 'name', 'help'],
 };
 
 type Values = {
@@ -157,14 +152,7 @@ export async function main(argv: string[]): Promise<number> {
         return await runMigrate(name.slice('migrate '.length) as MigrateCommandName, options);
     }
   } catch (error) {
-    if (
-      error instanceof ModelError ||
-      error instanceof ConfigError ||
-      error instanceof StartupError ||
-      error instanceof SchemaMismatchError ||
-      error instanceof MigrateError ||
-      error instanceof SnapshotError
-    ) {
+    if (isUserError(error)) {
       console.error(`kiln ${name}: ${error.message}`);
       return 1;
     }

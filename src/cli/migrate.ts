@@ -1,4 +1,4 @@
-/** `kiln migrate generate | up | down [N] | status | verify`. */
+/** `kiln migrate generate | up | down [N] | status | verify | squash`. */
 import { relative } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import type { Database } from '../db/database.js';
@@ -9,6 +9,7 @@ import { loadModelSource } from '../migrate/model-source.js';
 import { terminalAsker } from '../migrate/prompt.js';
 import { migrateDown, migrateUp } from '../migrate/runner.js';
 import { createSchemaIfMissing } from '../migrate/serving.js';
+import { squashMigrations } from '../migrate/squash.js';
 import { migrationStatus, verifyMigrations } from '../migrate/status.js';
 import { loadModel } from '../model/load.js';
 import type { CliOptions } from './main.js';
@@ -24,10 +25,6 @@ const shown = (dir: string) => relative(process.cwd(), dir) || '.';
 export async function runMigrate(command: MigrateCommandName, options: CliOptions): Promise<number> {
   const dir = migrationsDir(options);
   if (command === 'generate') return generate(dir, options);
-  if (command === 'squash') {
-    console.error('kiln migrate squash: not built yet');
-    return 1;
-  }
   const settings = await settingsFor(options);
   const db = await openDatabase(settings);
   try {
@@ -48,6 +45,8 @@ export async function runMigrate(command: MigrateCommandName, options: CliOption
         return await status(db, dir, settings);
       case 'verify':
         return await verify(db, dir, options);
+      case 'squash':
+        return await squash(db, dir, options, log);
     }
   } finally {
     await db.close();
@@ -109,7 +108,26 @@ async function verify(db: Database, dir: string, options: CliOptions): Promise<n
   for (const p of report.problems) lines.push(`  history: ${p}`);
   for (const p of report.pending) lines.push(`  pending: ${p} is not applied (run "kiln migrate up")`);
   for (const d of report.drift) lines.push(`  drift: ${d}`);
-  if (report.modelAhead) lines.push('  model: the model has changes no migration covers (run "kiln migrate generate")');
+  for (const change of report.modelChanges) lines.push(`  model: ${change} (no migration covers it; run "kiln migrate generate")`);
   console.log(lines.join('\n'));
   return 1;
+}
+
+async function squash(db: Database, dir: string, options: CliOptions, log: (line: string) => void): Promise<number> {
+  const result = await squashMigrations(db, dir, { name: options.name, log });
+  if (!result.squashed) {
+    log(`nothing to squash in ${shown(dir)}: ${result.why}`);
+    return 0;
+  }
+  log(
+    [
+      `merged the ${result.from.length} migrations not committed to git into ${shown(result.folder)}/:`,
+      ...result.from.map((name) => `  ${name}`),
+      result.recorded
+        ? `The database had them applied; it now records ${result.name} in their place (no table changed).`
+        : 'The database had none of them applied; "kiln migrate up" applies the merged one.',
+      'Review up.sql, then commit the folder.',
+    ].join('\n'),
+  );
+  return 0;
 }

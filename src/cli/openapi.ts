@@ -7,10 +7,9 @@ export async function runOpenapi(options: CliOptions): Promise<number> {
   const model = await loadModel(options.model);
   const settings = await settingsFor(options);
   const document = buildOpenApi(model, {
-    title: 'Kiln API',
-    version: '1.0.0',
     prefix: settings.apiPrefix,
     publicUrl: settings.publicUrl,
+    problemTypeBase: settings.problemTypeBase,
     limits: settings,
   });
   // A reader that stops early (`kiln openapi | head`) is not an error.

@@ -1,21 +1,20 @@
-import { rmSync, watch } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
-import { SchemaMismatchError } from '../migrate/ensure-schema.js';
 import { MigrateError } from '../migrate/errors.js';
-import { generateMigration } from '../migrate/generate.js';
-import { loadModelSource } from '../migrate/model-source.js';
 import { terminalAsker } from '../migrate/prompt.js';
-import { migrateUp } from '../migrate/runner.js';
 import { createSchemaIfMissing } from '../migrate/serving.js';
-import type { Model } from '../model/ir.js';
-import { loadModel, ModelError } from '../model/load.js';
+import { loadModel } from '../model/load.js';
 import { startKiln } from '../start.js';
 import { banner } from './banner.js';
+import { devCorsSettings } from './dev-cors.js';
+import { DevMigrations } from './dev-migrations.js';
+import { Serial } from './dev-serial.js';
+import { FileWatcher, modelFiles } from './dev-watch.js';
 import type { CliOptions } from './main.js';
 import { migrationsDir } from './migrate.js';
 import { settingsFor } from './settings-file.js';
+import { isUserError } from './user-errors.js';
 
 /**
  * How long after the signal open keep-alive connections may still bring a request, answered 503
@@ -59,68 +58,64 @@ export async function runServe(options: CliOptions): Promise<number> {
 }
 
 /**
- * Serves, and on every change of the model file generates the migration for it (printing what it
- * does), applies it and restarts on the same database. A broken edit, or a change that needs an
- * answer (a rename, a destructive step), keeps the old server running.
+ * Serves, and on every change of the model (its file or any project file it imports) generates the
+ * migration for it (printing what it does), applies it and restarts on the same database. A broken
+ * edit, or a change that needs a decision no flag or answer gave, keeps the old server running.
  */
 export async function runDev(options: CliOptions): Promise<number> {
-  const settings = await settingsFor(options);
+  const { settings, corsDefault } = devCorsSettings(await settingsFor(options));
   let db: Database = await openDatabase(settings);
   const dir = migrationsDir(options);
   const file = resolve(options.model);
   const schema = { mode: 'migrations', dir } as const;
+  // Shutting down ends a question still waiting for its answer, so the reload asking it can finish.
+  const stopping = new AbortController();
+  const migrations = new DevMigrations(file, dir, options, terminalAsker(process.stdin, process.stderr, stopping.signal));
   await createSchemaIfMissing(db, settings.dbSchema);
-  let { model } = await syncMigrations(db, file, dir, options);
-  let kiln = await startKiln({ model, settings, db, seedFile: options.seed, schema });
-  console.error(`${banner(kiln, model, settings, options)}\nWatching ${options.model} for changes.`);
+  const first = await migrations.sync(db);
+  let kiln = await startKiln({ model: first.model, settings, db, seedFile: options.seed, schema });
   let pending: NodeJS.Timeout | undefined;
+  const watcher = new FileWatcher(() => {
+    clearTimeout(pending);
+    pending = setTimeout(() => void reloads.run(), 100);
+  });
+  watcher.set(await modelFiles(file, first.declaration));
   const reload = async () => {
     try {
-      const { model: next, changed } = await syncMigrations(db, file, dir, options);
+      const { model, declaration, changed } = await migrations.sync(db);
+      watcher.set(await modelFiles(file, declaration));
       // PostgreSQL connections keep prepared statements whose result types a migration may have
       // changed ("cached plan must not change result type"): serve the new model on a new pool.
       const renew = changed && db.kind === 'postgres';
       await kiln.close({ keepDatabase: !renew });
       if (renew) db = await openDatabase(settings);
-      kiln = await startKiln({ model: next, settings, db, schema });
-      model = next;
+      kiln = await startKiln({ model, settings, db, schema });
       console.error(`kiln dev: model reloaded (${model.resources.length} resources); API ${kiln.url}${settings.apiPrefix}`);
     } catch (error) {
-      if (error instanceof ModelError || error instanceof SchemaMismatchError || error instanceof MigrateError)
-        console.error(`kiln dev: ${error.message}\nkeeping the previous server running.`);
-      else console.error('kiln dev: reload failed:', error);
+      if (stopping.signal.aborted) return;
+      // An edit that broke an import may have added files to watch (say, a new file with a typo).
+      watcher.set([...new Set([...watcher.files(), ...(await modelFiles(file, undefined))])]);
+      if (isUserError(error)) {
+        const advice = error instanceof MigrateError ? DevMigrations.advice(error) : '';
+        console.error(`kiln dev: ${error.message}\n${advice}keeping the previous server running.`);
+      } else console.error('kiln dev: reload failed:', error);
     }
   };
-  const watcher = watch(dirname(file), (_event, changed) => {
-    if (changed !== basename(file)) return;
-    clearTimeout(pending);
-    pending = setTimeout(() => void reload(), 100);
-  });
+  const reloads = new Serial(reload);
+  console.error(`${banner(kiln, first.model, settings, options, corsDefault)}\n${watching(options.model, watcher.files().length - 1)}`);
   await new Promise<void>((done) => {
     process.once('SIGTERM', () => done());
     process.once('SIGINT', () => done());
   });
+  clearTimeout(pending);
   watcher.close();
+  stopping.abort();
+  await reloads.idle();
   await kiln.close();
   return 0;
 }
 
-/** Generates the migration for a changed model, prints its steps and applies it; a migration that fails to apply is removed again. */
-async function syncMigrations(db: Database, file: string, dir: string, options: CliOptions): Promise<{ model: Model; changed: boolean }> {
-  const { model, declaration } = await loadModelSource(file);
-  const result = await generateMigration({ model, declaration, dir, allowDestructive: options.allowDestructive, ask: terminalAsker() });
-  if (result.written) {
-    const steps = result.plan.steps.map((s) => `  ${s.destructive ? '! DESTRUCTIVE ' : ''}${s.summary}`);
-    console.error(`kiln dev: the model changed; wrote ${relative(process.cwd(), result.folder)}/\n${steps.join('\n')}`);
-  }
-  try {
-    const { applied } = await migrateUp(db, dir, { log: (line) => console.error(`kiln dev: ${line}`) });
-    return { model, changed: applied.length > 0 };
-  } catch (error) {
-    if (result.written) {
-      rmSync(result.folder, { recursive: true, force: true });
-      console.error(`kiln dev: removed ${relative(process.cwd(), result.folder)}/ again, as it could not be applied`);
-    }
-    throw error;
-  }
+function watching(model: string, imported: number): string {
+  if (imported === 0) return `Watching ${model} for changes.`;
+  return `Watching ${model} and the ${imported === 1 ? 'file' : `${imported} files`} it imports for changes.`;
 }

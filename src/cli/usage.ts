@@ -1,7 +1,7 @@
 export const COMMANDS = {
   init: 'Create a new Kiln project (model, scripts, Dockerfile, compose.yaml) in an empty folder',
   serve: 'Serve the REST API, docs and health checks for a model',
-  dev: 'Serve, migrate and restart when the model file changes',
+  dev: 'Serve, migrate and restart when the model file (or a file it imports) changes',
   check: 'Validate a model and print its API surface (resources, routes, fields)',
   openapi: 'Print the OpenAPI 3.1 document of a model',
   migrate: 'Generate, apply, revert and check SQL migrations of the model',
@@ -59,9 +59,8 @@ ${MIGRATIONS}
   'migrate down': DATABASE,
   'migrate status': DATABASE,
   'migrate verify': DATABASE,
-  'migrate squash': `${MODEL}
-${MIGRATIONS}
-  --name NAME             name of the merged migration`,
+  'migrate squash': `${DATABASE}
+  --name NAME             name of the merged migration; default initial, or the first one's name and "etc"`,
 };
 
 export function generalUsage(): string {

@@ -49,9 +49,24 @@ export async function readDeclarationFile(file: string): Promise<unknown> {
     if (error instanceof DataSyntaxError && error.duplicates.length > 0) {
       throw new FileReadError(file, error.message, 'keep one entry of each name: the later one would silently replace the earlier', error.duplicates);
     }
+    const syntax = syntaxError(error);
+    if (syntax) throw new FileReadError(file, syntax, 'fix the syntax at that line and column');
     throw new FileReadError(file, `cannot be read: ${(error as Error).message.split('\n')[0]}`, 'fix the syntax error');
   }
   throw new FileReadError(file, `unknown file type "${ext}"`, 'use .ts, .js, .yaml, .yml or .json');
+}
+
+/**
+ * esbuild (through tsx) reports a TypeScript syntax error as "Transform failed with N error(s):"
+ * followed by "file:line:column: ERROR: text" lines (it stops at the first); the first line alone says
+ * nothing. The first error, as "syntax error at file:line:column: text" (the form terminals link).
+ */
+function syntaxError(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransformError') return undefined;
+  const first = /^(.+):(\d+):(\d+): ERROR: (.+)$/m.exec(error.message);
+  if (!first) return undefined;
+  const [, where, line, column, text] = first;
+  return `syntax error at ${where}:${line}:${column}: ${text}`;
 }
 
 /**

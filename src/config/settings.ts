@@ -162,7 +162,8 @@ export const SETTINGS = {
     env: 'KILN_CORS_ORIGINS',
     kind: 'list',
     default: [],
-    description: 'Comma-separated origins allowed by CORS, matched exactly; `*` allows any origin (not with credentials). Empty: no cross-origin access.',
+    description:
+      'Comma-separated origins allowed by CORS, matched exactly; `http://localhost:*` allows any port of that host; `*` allows any origin (not with credentials). Empty: no cross-origin access under `kiln serve`; `kiln dev` then allows `http://localhost:*` and `http://127.0.0.1:*`.',
   }),
   corsCredentials: spec({
     env: 'KILN_CORS_CREDENTIALS',
@@ -176,6 +177,22 @@ export const SETTINGS = {
     default: 'info',
     oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     description: 'pino log level.',
+  }),
+  logFormat: spec({
+    env: 'KILN_LOG_FORMAT',
+    kind: 'string',
+    default: 'auto',
+    oneOf: ['auto', 'pretty', 'json'],
+    description:
+      'Log line format: `pretty` is one coloured line per entry for a developer, `json` one JSON object per line; `auto` is pretty when stdout is a terminal.',
+  }),
+  logSql: spec({
+    env: 'KILN_LOG_SQL',
+    kind: 'string',
+    default: '0',
+    oneOf: ['0', '1', 'values'],
+    description:
+      'Log every SQL statement with its duration (at info, with the request id): `1` without the parameter values, `values` with them (they may hold personal data).',
   }),
   cursorSecret: spec({
     env: 'KILN_CURSOR_SECRET',
@@ -197,6 +214,15 @@ export const SETTINGS = {
     kind: 'string',
     default: '',
     description: 'Base URL written into the OpenAPI `servers` list. Empty: a relative server.',
+  }),
+  problemTypeBase: spec({
+    env: 'KILN_PROBLEM_TYPE_BASE',
+    kind: 'string',
+    default: 'https://kiln.dev/errors/',
+    // The code is appended as is: the base ends where a path segment or a fragment starts.
+    pattern: /^https?:\/\/\S+[/#]$/,
+    description:
+      'Start of every problem `type` URI; the error code is appended (`https://api.example.com/problems/KILN_NOT_FOUND`). An http(s) URL ending in `/` or `#`.',
   }),
 };
 
@@ -246,6 +272,13 @@ export function resolveSettings(env: NodeJS.ProcessEnv, file: Record<string, unk
     problems.push(`KILN_PAGE_DEFAULT_LIMIT (${settings.pageDefaultLimit}) is above KILN_PAGE_MAX_LIMIT (${settings.pageMaxLimit})`);
   if (settings.corsCredentials && settings.corsOrigins.includes('*'))
     problems.push('KILN_CORS_ORIGINS: "*" cannot be used with KILN_CORS_CREDENTIALS=true; list the origins');
+  // Only the scheme is quoted: the rest of the URL may hold a password.
+  if (settings.databaseUrl && !/^postgres(ql)?:\/\//i.test(settings.databaseUrl)) {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(settings.databaseUrl)?.[1];
+    problems.push(
+      `DATABASE_URL: ${scheme ? `"${scheme}://" is not a PostgreSQL URL` : 'not a URL'}; use postgres://user:password@host:5432/database, or leave it empty for embedded PGlite`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return settings;
 }

@@ -57,6 +57,55 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** A code an application registered with registerErrorCode; the brand (types only) keeps typos of built-in codes a type error. */
+export type CustomErrorCode = string & { readonly __registeredErrorCode: true };
+
+interface CustomErrorEntry {
+  readonly status: number;
+  readonly title: string;
+}
+
+/**
+ * One registry per process, even when the app's code imports `kilnjs` from another copy than the
+ * server's (a build beside the sources, two installs): a code registered in one is known to both.
+ */
+const REGISTRY = Symbol.for('kilnjs.customErrorCodes');
+const shared = globalThis as Record<symbol, Map<string, CustomErrorEntry> | undefined>;
+const CUSTOM_ERRORS = shared[REGISTRY] ?? new Map<string, CustomErrorEntry>();
+shared[REGISTRY] = CUSTOM_ERRORS;
+const BRAND = Symbol.for('kilnjs.KilnError');
+const CUSTOM_CODE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/;
+
+/**
+ * Registers an error code of the application (a hook or custom route refusing a request), answered in
+ * problem+json like the built-in ones. Registering a code again replaces its entry (a reloaded module
+ * registers its codes again); `KILN_` codes belong to Kiln.
+ */
+export function registerErrorCode<const C extends string>(code: C, entry: { status: number; title: string }): C & CustomErrorCode {
+  if (!CUSTOM_CODE.test(code)) throw new Error(`error code "${code}": use UPPER_SNAKE_CASE with a prefix of your own, e.g. BLOG_ALREADY_PUBLISHED`);
+  if (code.startsWith('KILN_') || Object.hasOwn(ERRORS, code)) {
+    throw new Error(`error code "${code}": codes starting with KILN_ are Kiln's own; use a prefix of your own`);
+  }
+  if (!Number.isInteger(entry.status) || entry.status < 400 || entry.status > 599) {
+    throw new Error(`error code "${code}": status ${entry.status} is not an error status; use 400 to 599`);
+  }
+  if (typeof entry.title !== 'string' || entry.title.trim() === '') throw new Error(`error code "${code}": give a short title, e.g. "Post already published"`);
+  CUSTOM_ERRORS.set(code, Object.freeze({ status: entry.status, title: entry.title }));
+  return code as C & CustomErrorCode;
+}
+
+/** Whether `code` is a built-in code or one registered with registerErrorCode. */
+export function isErrorCode(code: string): boolean {
+  return Object.hasOwn(ERRORS, code) || CUSTOM_ERRORS.has(code);
+}
+
+/** The status and title of a built-in or registered code; throws for an unknown one. */
+export function errorEntry(code: string): CustomErrorEntry {
+  const entry = (ERRORS as Record<string, CustomErrorEntry>)[code] ?? CUSTOM_ERRORS.get(code);
+  if (!entry) throw new Error(`unknown error code "${code}": register it with registerErrorCode first`);
+  return entry;
+}
+
 /** One entry of a validation problem list: where (JSON pointer or parameter), what rule, what to do. */
 export interface FieldError {
   readonly path: string;
@@ -73,16 +122,22 @@ export interface KilnErrorOptions {
 
 /** The only error type that reaches a client; anything else becomes KILN_INTERNAL. */
 export class KilnError extends Error {
-  readonly code: ErrorCode;
+  /** A KilnError of any copy of kilnjs is one: the app's hooks and routes may import another copy than the server's. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  readonly code: ErrorCode | CustomErrorCode;
   readonly status: number;
   readonly title: string;
   readonly detail: string;
   readonly errors: readonly FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
 
-  constructor(code: ErrorCode, options: KilnErrorOptions = {}) {
-    const entry = ERRORS[code];
+  constructor(code: ErrorCode | CustomErrorCode, options: KilnErrorOptions = {}) {
+    const entry = errorEntry(code);
     super(options.detail ?? entry.title, { cause: options.cause });
+    Object.defineProperty(this, BRAND, { value: true });
     this.name = 'KilnError';
     this.code = code;
     this.status = entry.status;

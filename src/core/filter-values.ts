@@ -103,7 +103,7 @@ export function expected(field: ColumnField): string {
     case 'uuid':
       return 'a UUID';
     case 'enum':
-      return `one of ${field.values?.join(', ')}`;
+      return `one of: ${field.values?.join(', ')}`;
     default:
       return 'text';
   }

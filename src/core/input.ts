@@ -13,10 +13,11 @@ import addFormatsModule from 'ajv-formats';
 import type { ColumnField, ManyToManyRelation, Model, Resource } from '../model/ir.js';
 import { type FieldError, KilnError } from './errors.js';
 import { ExactNumber } from './exact-number.js';
-import { expected } from './filter-values.js';
 import type { Limits } from './limits.js';
 import type { Row } from './query.js';
 import { idSchema, inputSchema, type JsonSchema } from './schemas.js';
+import { describeValue, fieldMessage, linkMessage } from './value-messages.js';
+import { withArticle } from './words.js';
 
 export type Variant = 'Create' | 'Update' | 'Replace';
 
@@ -36,6 +37,9 @@ export class ResourceInput {
   readonly #readOnly: ReadonlySet<string>;
   readonly #writable: ReadonlySet<string>;
   readonly #links: ReadonlyMap<string, ManyToManyRelation>;
+  /** The resource each manyToMany relation links to, for the messages about its id list. */
+  readonly #linkTargets: ReadonlyMap<string, Resource>;
+  readonly #textMaxLength: number;
   readonly #bigintRanges: readonly ColumnField[];
   /** bigint and decimal data fields: stored from their exact text. */
   readonly #textNumbers: ReadonlyMap<string, ColumnField>;
@@ -46,6 +50,8 @@ export class ResourceInput {
     this.#validators = { Create: compile('Create'), Update: compile('Update'), Replace: compile('Replace') };
     this.#readOnly = new Set(resource.fields.filter((f) => f.readOnly).map((f) => f.name));
     this.#links = new Map(resource.relations.flatMap((rel) => (rel.kind === 'manyToMany' ? [[rel.name, rel] as const] : [])));
+    this.#linkTargets = new Map([...this.#links].map(([name, rel]) => [name, model.resourcesByName.get(rel.target) as Resource]));
+    this.#textMaxLength = limits.textMaxLength;
     this.#writable = new Set([...resource.fields.filter((f) => !f.readOnly).map((f) => f.name), ...this.#links.keys()]);
     this.#bigintRanges = resource.fields.filter((f) => f.type === 'bigint' && (f.min !== undefined || f.max !== undefined));
     this.#textNumbers = new Map(
@@ -74,13 +80,14 @@ export class ResourceInput {
     for (const key of Object.keys(record)) {
       if (this.#readOnly.has(key)) errors.push({ path: `${pointer}/${key}`, code: 'readOnly', message: `"${key}" is set by the server and cannot be written` });
       else if (!this.#writable.has(key))
-        errors.push({ path: `${pointer}/${key}`, code: 'unknown', message: `"${key}" is not a field of ${this.#resource.name}` });
+        errors.push({ path: `${pointer}/${key}`, code: 'unknown', message: `"${key}" is not ${withArticle(`${this.#resource.singular} field`)}` });
     }
     const validate = this.#validators[variant];
     if (!validate(record)) {
       for (const e of validate.errors ?? []) {
         if (e.keyword === 'additionalProperties' || e.keyword === 'if') continue; // reported above / by the `then` branch
-        errors.push(this.#fieldError(e, pointer));
+        const error = this.#fieldError(e, pointer, record);
+        if (error) errors.push(error);
       }
     }
     for (const field of this.#bigintRanges) {
@@ -126,22 +133,27 @@ export class ResourceInput {
     return { values, links };
   }
 
-  #fieldError(e: ErrorObject, pointer: string): FieldError {
+  #fieldError(e: ErrorObject, pointer: string, record: Row): FieldError | undefined {
     if (e.keyword === 'required') {
       const name = (e.params as { missingProperty: string }).missingProperty;
       return { path: `${pointer}${e.instancePath}/${name}`, code: 'required', message: `"${name}" is required` };
     }
     if (e.keyword === 'minProperties') return { path: pointer || '/', code: 'empty', message: 'send at least one field to change' };
     const path = `${pointer}${e.instancePath}` || '/';
-    const field = this.#resource.fieldsByName.get(e.instancePath.slice(1));
+    const name = e.instancePath.split('/')[1] ?? '';
+    const field = this.#resource.fieldsByName.get(name);
+    const target = this.#linkTargets.get(name);
+    if (target) return { path, code: e.keyword, message: linkMessage(target, e) };
+    if (!field) return { path, code: e.keyword, message: e.message ?? 'is invalid' };
+    // A value of the wrong type also fails `enum`, whose message lists the values: one error is enough.
+    if (field.type === 'enum' && e.keyword === 'type') return undefined;
     // A value with a fixed textual form (a decimal, a date, a UUID…) is checked by length, then by pattern
     // or format; whichever fails, the client needs to hear what the form is, not a character count.
-    if (field && e.keyword === 'maxLength' && field.type !== 'string' && field.type !== 'text') {
-      const code = field.type === 'decimal' || field.type === 'bigint' ? 'pattern' : 'format';
-      return { path, code, message: field.type === 'decimal' ? decimalMessage(field) : `expected ${expected(field)}` };
+    const message = fieldMessage(field, e, record[name], this.#textMaxLength);
+    if (e.keyword === 'maxLength' && field.type !== 'string' && field.type !== 'text' && field.type !== 'json') {
+      return { path, code: field.type === 'decimal' || field.type === 'bigint' ? 'pattern' : 'format', message };
     }
-    if (field?.type === 'decimal' && (e.keyword === 'pattern' || e.keyword === 'type')) return { path, code: e.keyword, message: decimalMessage(field) };
-    return { path, code: e.keyword, message: e.message ?? 'is invalid' };
+    return { path, code: e.keyword, message };
   }
 }
 
@@ -198,18 +210,9 @@ export function guardPatterns(schema: JsonSchema): JsonSchema {
 function bigintRange(field: ColumnField, value: string, path: string): FieldError[] {
   if (!/^-?\d{1,19}$/.test(value)) return []; // the pattern error is already reported
   const n = BigInt(value);
-  if (field.min !== undefined && n < BigInt(Math.ceil(field.min))) return [{ path, code: 'minimum', message: `must be >= ${field.min}` }];
-  if (field.max !== undefined && n > BigInt(Math.floor(field.max))) return [{ path, code: 'maximum', message: `must be <= ${field.max}` }];
+  if (field.min !== undefined && n < BigInt(Math.ceil(field.min))) return [{ path, code: 'minimum', message: `must be ${describeValue(field, 0)}` }];
+  if (field.max !== undefined && n > BigInt(Math.floor(field.max))) return [{ path, code: 'maximum', message: `must be ${describeValue(field, 0)}` }];
   return [];
-}
-
-function decimalMessage(field: ColumnField): string {
-  if (field.precision === undefined) return 'expected a decimal number, as a string of digits with an optional fraction (e.g. "12.50") or a JSON number';
-  const scale = field.scale ?? 0;
-  const whole = field.precision - scale;
-  return scale > 0
-    ? `expected a decimal with at most ${whole} digits before the point and ${scale} after (e.g. "12.50"); extra digits are not rounded`
-    : `expected a whole decimal number of at most ${whole} digits`;
 }
 
 /** The exact decimal text of a JSON number, without exponent notation (1e-7 → "0.0000001"). */

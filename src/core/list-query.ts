@@ -15,6 +15,7 @@ import { parseFilterValue, truncate } from './filter-values.js';
 import { FIXED_LIMITS, type Limits } from './limits.js';
 import { and, compare, type Predicate, related, TRUE } from './predicate.js';
 import type { IncludeNode, ListQuery, Selection, SortKey } from './query.js';
+import { withArticle } from './words.js';
 
 export interface QueryEnvironment {
   readonly model: Model;
@@ -61,7 +62,8 @@ function buildFields(env: QueryEnvironment, resource: Resource, names: readonly 
   if (names === undefined) return readable;
   const wanted = new Set(['id']);
   for (const name of names) {
-    if (!readable.includes(name)) errors.push({ path, code: 'unknown', message: `${resource.name} has no readable field "${truncate(name)}"` });
+    if (!readable.includes(name))
+      errors.push({ path, code: 'unknown', message: `"${truncate(name)}" is not ${withArticle(`readable ${resource.singular} field`)}` });
     else wanted.add(name);
   }
   return readable.filter((name) => wanted.has(name));
@@ -76,7 +78,7 @@ function buildSort(env: QueryEnvironment, resource: Resource, items: readonly st
     const name = descending ? item.slice(1) : item;
     const field = resource.fieldsByName.get(name);
     if (!field || field.hidden || field.type === 'json') {
-      errors.push({ path, code: 'unknown', message: `cannot sort by "${truncate(name)}": ${resource.name} has no sortable field of that name` });
+      errors.push({ path, code: 'unknown', message: `cannot sort by "${truncate(name)}": it is not ${withArticle(`sortable ${resource.singular} field`)}` });
     } else if (seen.has(name)) {
       errors.push({ path, code: 'repeated', message: `"${name}" appears twice in sort` });
     } else {
@@ -128,7 +130,8 @@ function buildFilter(model: Model, resource: Resource, filter: FilterArg, limits
     fieldName = second;
   }
   const field = owner.fieldsByName.get(fieldName);
-  if (!field || field.hidden) return fail('unknown', `unknown query parameter "${truncate(path)}": ${owner.name} has no field "${truncate(fieldName)}"`);
+  if (!field || field.hidden)
+    return fail('unknown', `unknown query parameter "${truncate(path)}": "${truncate(fieldName)}" is not ${withArticle(`${owner.singular} field`)}`);
   const allowed = operatorsFor(field);
   if (!isFilterOperator(filter.operator)) return fail('operator', `unknown operator "${truncate(filter.operator)}"; use one of ${allowed.join(', ')}`);
   const operator = filter.operator;
@@ -177,7 +180,7 @@ function buildIncludes(
   for (const arg of args) {
     const relation = resource.relationsByName.get(arg.relation);
     if (!relation) {
-      errors.push({ path, code: 'unknown', message: `${resource.name} has no relation "${truncate(arg.relation)}"` });
+      errors.push({ path, code: 'unknown', message: `"${truncate(arg.relation)}" is not ${withArticle(`${resource.singular} relation`)}` });
       continue;
     }
     if (depth > limits.includeMaxDepth) {

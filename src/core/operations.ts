@@ -5,10 +5,13 @@
  */
 
 import type { Database, Queryable } from '../db/database.js';
+import { bindOperations } from '../extensions/bound-operations.js';
+import { HookRunner } from '../extensions/hooks.js';
+import type { ResourceHooks } from '../extensions/types.js';
 import type { Resource } from '../model/ir.js';
 import { type AccessPolicy, authorize, OPEN_ACCESS, readableRows } from '../pipeline/authorize.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { Executor, type WriteAccess, type WriteOptions } from '../pipeline/execute.js';
+import { Executor, type ReadOptions, type WriteAccess, type WriteOptions } from '../pipeline/execute.js';
 import type { ListArgs, SelectionArgs } from '../pipeline/parse.js';
 import { type OperationName, type RateLimiter, rateLimit } from '../pipeline/rate-limit.js';
 import { validateId, validateList, validateRecord, validateRecords, validateSelection } from '../pipeline/validate.js';
@@ -19,11 +22,12 @@ import type { CompiledModel, CompiledResource } from './compiled-model.js';
 import type { CursorCodec } from './cursor.js';
 import type { DatabaseErrorMapper } from './database-errors.js';
 import { KilnError } from './errors.js';
+import type { WriteInput } from './input.js';
 import type { QueryEnvironment } from './list-query.js';
 import { isTrue, type Predicate, TRUE } from './predicate.js';
 import type { IncludeNode, Page, Row } from './query.js';
 
-export type { WriteOptions } from '../pipeline/execute.js';
+export type { ReadOptions, WriteOptions } from '../pipeline/execute.js';
 
 /** Runs a create inside a transaction the caller opens (see Operations.create). */
 export interface Around<R, T> {
@@ -55,6 +59,7 @@ export class Operations {
   readonly #execute: Executor;
   readonly #policy: AccessPolicy;
   readonly #limiters: readonly RateLimiter[];
+  readonly #hooks: HookRunner;
 
   constructor(options: OperationsOptions) {
     this.#compiled = options.compiled;
@@ -62,6 +67,7 @@ export class Operations {
     this.#execute = new Executor(options.db, options.compiled, options.errors, options.cursors);
     this.#policy = options.policy ?? OPEN_ACCESS;
     this.#limiters = options.rateLimiters ?? [];
+    this.#hooks = new HookRunner(options.compiled.model);
   }
 
   get db(): Database {
@@ -72,21 +78,30 @@ export class Operations {
     return this.#compiled;
   }
 
-  async list(ctx: RequestContext, resource: string, args: ListArgs = {}): Promise<ListResult> {
+  /** `options.tx`: read inside that transaction (a hook reads what its transaction wrote). */
+  async list(ctx: RequestContext, resource: string, args: ListArgs = {}, options: ReadOptions = {}): Promise<ListResult> {
     const r = this.#compiled.of(resource);
     if (this.#limiters.length > 0) await this.#rateLimit(ctx, 'list', r);
     const query = validateList(this.#env, r, args, ctx.limits);
     const rows = authorize(this.#policy, ctx, r.resource, 'list');
-    return this.#execute.list(r, query, this.#access(ctx, rows), this.#includeAccess(ctx));
+    const read = this.#execute.list(r, query, this.#access(ctx, rows), this.#includeAccess(ctx), options.tx);
+    if (!this.#hooks.of(r)?.afterRead) return read;
+    const result = await read;
+    await this.#hooks.afterRead(r, ctx, result.rows);
+    return result;
   }
 
-  async get(ctx: RequestContext, resource: string, id: unknown, args?: SelectionArgs): Promise<Row> {
+  async get(ctx: RequestContext, resource: string, id: unknown, args?: SelectionArgs, options: ReadOptions = {}): Promise<Row> {
     const r = this.#compiled.of(resource);
     if (this.#limiters.length > 0) await this.#rateLimit(ctx, 'get', r);
     const key = validateId(r, id);
     const selection = validateSelection(this.#env, r, args, ctx.limits);
     const rows = authorize(this.#policy, ctx, r.resource, 'read');
-    return this.#execute.get(r, key, selection, this.#access(ctx, rows), this.#includeAccess(ctx));
+    const read = this.#execute.get(r, key, selection, this.#access(ctx, rows), this.#includeAccess(ctx), options.tx);
+    if (!this.#hooks.of(r)?.afterRead) return read;
+    const found = [await read];
+    await this.#hooks.afterRead(r, ctx, found);
+    return found[0] as Row;
   }
 
   /**
@@ -99,6 +114,8 @@ export class Operations {
     await this.#rateLimit(ctx, 'create', r);
     const input = validateRecord(r, 'Create', body);
     const access = this.#writeAccess(ctx, r, TRUE, authorize(this.#policy, ctx, r.resource, 'create'));
+    const hooks = this.#hooks.of(r);
+    if (hooks) return this.#hookedCreate(ctx, r, hooks, [input], access, options, (rows) => rows[0] as Row);
     const write = async (tx?: Queryable) =>
       (await this.#guard(ctx, r, this.#execute.create(r, [input], access, { ...options, tx: tx ?? options.tx })))[0] as Row;
     return options.around ? options.around(write) : ((await write()) as T);
@@ -110,6 +127,8 @@ export class Operations {
     await this.#rateLimit(ctx, 'createMany', r);
     const inputs = validateRecords(r, bodies, ctx.limits);
     const access = this.#writeAccess(ctx, r, TRUE, authorize(this.#policy, ctx, r.resource, 'create'));
+    const hooks = this.#hooks.of(r);
+    if (hooks) return this.#hookedCreate(ctx, r, hooks, inputs, access, options, (rows) => rows);
     const write = (tx?: Queryable) => this.#guard(ctx, r, this.#execute.create(r, inputs, access, { ...options, tx: tx ?? options.tx }));
     return options.around ? options.around(write) : ((await write()) as T);
   }
@@ -129,7 +148,14 @@ export class Operations {
     await this.#rateLimit(ctx, 'remove', r);
     const key = validateId(r, id);
     const rows = authorize(this.#policy, ctx, r.resource, 'delete');
-    await this.#execute.remove(r, key, rows, options);
+    const hooks = this.#hooks.of(r);
+    if (!hooks) return this.#execute.remove(r, key, rows, options);
+    const remove = async (tx?: Queryable) => {
+      if (tx && hooks.beforeDelete) await this.#hooks.beforeDelete(r, key, { ctx, tx, ops: bindOperations(this, tx) });
+      await this.#execute.remove(r, key, rows, { ...options, tx });
+      if (hooks.afterDelete) await this.#hooks.afterCommit(tx, () => this.#hooks.after(r, 'afterDelete', ctx, { id: key }));
+    };
+    await this.#hookedWrite(hooks.beforeDelete !== undefined, options, remove);
   }
 
   /** Sets the links of one record's manyToMany relation to exactly `ids`. */
@@ -142,18 +168,74 @@ export class Operations {
     await this.#execute.setLinks(r, key, relation, input.links.get(relation) ?? [], this.#writeAccess(ctx, r, rows, TRUE), options);
   }
 
-  /** Runs `fn` in a new transaction; pass its `tx` to operations in `options.tx` to share it. */
+  /**
+   * Runs `fn` in a new transaction; pass its `tx` to operations in `options.tx` to share it. The
+   * after-hooks of the writes made in it run once it committed.
+   */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#execute.transaction(fn);
+    if (!this.#hooks.queuesAfterCommit) return this.#execute.transaction(fn);
+    return this.#hooks.withQueue((inner) => this.#execute.transaction(inner), fn);
   }
 
   async #update(ctx: RequestContext, resource: string, id: unknown, body: unknown, options: WriteOptions, replace: boolean): Promise<Row> {
     const r = this.#compiled.of(resource);
     await this.#rateLimit(ctx, replace ? 'replace' : 'update', r);
     const key = validateId(r, id);
-    const input = validateRecord(r, replace ? 'Replace' : 'Update', body);
+    const variant = replace ? 'Replace' : 'Update';
+    const input = validateRecord(r, variant, body);
     const rows = authorize(this.#policy, ctx, r.resource, 'update');
-    return this.#guard(ctx, r, this.#execute.update(r, key, input, this.#writeAccess(ctx, r, rows, rows), { ...options, replace }));
+    const access = this.#writeAccess(ctx, r, rows, rows);
+    const hooks = this.#hooks.of(r);
+    if (!hooks) return this.#guard(ctx, r, this.#execute.update(r, key, input, access, { ...options, replace }));
+    const update = async (tx?: Queryable) => {
+      const changed =
+        tx && hooks.beforeUpdate
+          ? await this.#hooks.beforeWrite(r, 'beforeUpdate', variant, input, { ctx, tx, ops: bindOperations(this, tx), id: key })
+          : input;
+      const row = await this.#guard(ctx, r, this.#execute.update(r, key, changed, access, { ...options, replace, tx }));
+      if (hooks.afterUpdate) await this.#hooks.afterCommit(tx, () => this.#hooks.after(r, 'afterUpdate', ctx, row));
+      return row;
+    };
+    return this.#hookedWrite(hooks.beforeUpdate !== undefined, options, update);
+  }
+
+  /** A create (one record or many) of a resource with hooks: before-hooks in the write's transaction, after-hooks once it committed. */
+  #hookedCreate<R, T>(
+    ctx: RequestContext,
+    r: CompiledResource,
+    hooks: ResourceHooks,
+    inputs: readonly WriteInput[],
+    access: WriteAccess,
+    options: WriteOptions & Around<R, T>,
+    result: (rows: Row[]) => R,
+  ): Promise<T> {
+    const create = async (tx?: Queryable): Promise<R> => {
+      let changed = inputs;
+      if (tx && hooks.beforeCreate) {
+        const ops = bindOperations(this, tx);
+        const outputs: WriteInput[] = [];
+        changed = outputs;
+        for (const input of inputs) outputs.push(await this.#hooks.beforeWrite(r, 'beforeCreate', 'Create', input, { ctx, tx, ops }));
+      }
+      const rows = await this.#guard(ctx, r, this.#execute.create(r, changed, access, { ...options, tx }));
+      if (hooks.afterCreate)
+        await this.#hooks.afterCommit(tx, async () => {
+          for (const row of rows) await this.#hooks.after(r, 'afterCreate', ctx, row);
+        });
+      return result(rows);
+    };
+    if (options.around) return options.around(create);
+    return this.#hookedWrite(hooks.beforeCreate !== undefined, options, create) as Promise<unknown> as Promise<T>;
+  }
+
+  /**
+   * Runs a write of a resource with hooks: in the caller's transaction, or, when it has before-hooks,
+   * in one of its own (their queries commit or roll back with the write). Without before-hooks it
+   * runs as any write, and its after-hooks right after it.
+   */
+  #hookedWrite<R>(transactional: boolean, options: WriteOptions, write: (tx?: Queryable) => Promise<R>): Promise<R> {
+    if (options.tx) return write(options.tx);
+    return transactional ? this.transaction(write) : write();
   }
 
   #rateLimit(ctx: RequestContext, operation: OperationName, r: CompiledResource): void | Promise<void> {

@@ -1,4 +1,5 @@
-import { ERRORS, type ErrorCode, type FieldError, type KilnError } from './errors.js';
+import { SETTINGS } from '../config/settings.js';
+import type { CustomErrorCode, ErrorCode, FieldError, KilnError } from './errors.js';
 import { FIXED_LIMITS } from './limits.js';
 
 /** RFC 9457 problem details, the body of every error response. */
@@ -7,22 +8,23 @@ export interface Problem {
   title: string;
   status: number;
   detail: string;
-  code: ErrorCode;
+  code: ErrorCode | CustomErrorCode;
   instance: string;
   errors?: readonly FieldError[];
 }
 
-export const PROBLEM_TYPE_BASE = 'https://kiln.dev/errors/';
+/** The default start of a problem `type`; KILN_PROBLEM_TYPE_BASE sets the one a server uses. */
+export const PROBLEM_TYPE_BASE = SETTINGS.problemTypeBase.default;
 
 /**
  * The problem document of an error, within the bounds the OpenAPI document states: texts (which can
  * quote client input) at most FIXED_LIMITS.problemTextLength characters, at most problemErrors
  * entries (a bulk body can hold thousands of bad fields; the first ones are enough to fix and resend).
  */
-export function toProblem(error: KilnError, requestId: string): Problem {
+export function toProblem(error: KilnError, requestId: string, typeBase: string = PROBLEM_TYPE_BASE): Problem {
   const problem: Problem = {
-    type: `${PROBLEM_TYPE_BASE}${error.code}`,
-    title: ERRORS[error.code].title,
+    type: `${typeBase}${error.code}`,
+    title: error.title,
     status: error.status,
     detail: bounded(error.detail),
     code: error.code,

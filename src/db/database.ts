@@ -5,6 +5,14 @@ export interface Queryable {
 
 export type QueryListener = (text: string) => void;
 
+/**
+ * Told of each statement once it has ended, successfully or not, with how long it took (KILN_LOG_SQL).
+ * An object rather than a function, so `observe` can tell it from a QueryListener.
+ */
+export interface StatementListener {
+  statement(text: string, values: readonly unknown[] | undefined, durationMs: number): void;
+}
+
 /** Called with the error of a pooled connection that failed while no statement was using it. */
 export type ConnectionErrorListener = (error: Error) => void;
 
@@ -14,8 +22,11 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
-  /** Registers a listener called with the text of every statement sent; returns the remover. */
-  observe(listener: QueryListener): () => void;
+  /**
+   * Registers a listener called with the text of every statement sent, or (a StatementListener) with
+   * each statement once it has ended and its duration; returns the remover.
+   */
+  observe(listener: QueryListener | StatementListener): () => void;
   /**
    * Registers a listener for connections that fail while idle (the server restarted or closed them).
    * The driver drops such a connection and opens another when needed, and no request sees the error,
@@ -25,17 +36,38 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-/** Notifies listeners; kept out of the hot path when nobody listens. */
+/**
+ * Notifies listeners; kept out of the hot path when nobody listens. A driver calls `begin` before a
+ * statement and, when it returned a start time, `end` after it (in a `finally`): statements are timed
+ * only while a StatementListener is registered, so without one there is no clock read and no closure.
+ */
 export class QueryObservers {
   readonly #listeners = new Set<QueryListener>();
+  readonly #statements = new Set<StatementListener>();
 
-  add(listener: QueryListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  add(listener: QueryListener | StatementListener): () => void {
+    if (typeof listener === 'function') {
+      this.#listeners.add(listener);
+      return () => this.#listeners.delete(listener);
+    }
+    this.#statements.add(listener);
+    return () => this.#statements.delete(listener);
   }
 
   notify(text: string): void {
     if (this.#listeners.size === 0) return;
     for (const listener of this.#listeners) listener(text);
+  }
+
+  /** Notifies the text listeners; returns the start time when the statement is to be timed. */
+  begin(text: string): number | undefined {
+    this.notify(text);
+    return this.#statements.size === 0 ? undefined : performance.now();
+  }
+
+  /** The statement begun at `started` has ended, successfully or not. */
+  end(started: number, text: string, values: readonly unknown[] | undefined): void {
+    const durationMs = performance.now() - started;
+    for (const listener of this.#statements) listener.statement(text, values, durationMs);
   }
 }

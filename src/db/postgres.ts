@@ -61,10 +61,14 @@ export function openPostgres(options: PostgresOptions): Database {
   });
   const observers = new QueryObservers();
   const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, values?: readonly unknown[]): Promise<R[]> => {
-    observers.notify(text);
+    const started = observers.begin(text);
     const name = statementName(text);
-    const result = await client.query({ text, values: values as unknown[] | undefined, ...(name ? { name } : {}) });
-    return result.rows as R[];
+    try {
+      const result = await client.query({ text, values: values as unknown[] | undefined, ...(name ? { name } : {}) });
+      return result.rows as R[];
+    } finally {
+      if (started !== undefined) observers.end(started, text, values);
+    }
   };
   return {
     kind: 'postgres',

@@ -18,14 +18,29 @@ export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   KILN_SHUTTING_DOWN: 1,
 };
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The start of every problem `type` this server answers with (KILN_PROBLEM_TYPE_BASE); see useProblemTypeBase. */
+    readonly problemTypeBase?: string;
+  }
+}
+
+/**
+ * Sets the problem `type` base of a server. A decoration, not a module variable: two servers in one
+ * process (tests, a script beside `kiln serve`) may use different bases; child contexts inherit it.
+ */
+export function useProblemTypeBase(app: FastifyInstance, base: string): void {
+  app.decorate('problemTypeBase', base);
+}
+
 export function sendProblem(reply: FastifyReply, error: KilnError): FastifyReply {
   if (error.headers) reply.headers(error.headers);
-  const retryAfter = RETRY_AFTER_SECONDS[error.code];
+  const retryAfter = RETRY_AFTER_SECONDS[error.code as ErrorCode];
   if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
   return reply
     .code(error.status)
     .type(PROBLEM_TYPE)
-    .send(JSON.stringify(toProblem(error, String(reply.request.id))));
+    .send(JSON.stringify(toProblem(error, String(reply.request.id), reply.server.problemTypeBase)));
 }
 
 /**

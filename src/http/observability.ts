@@ -1,9 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FIXED_LIMITS } from '../core/limits.js';
+import type { Database } from '../db/database.js';
+import { type SqlLogger, type SqlLogMode, sqlLogListener } from '../db/sql-log.js';
+import { prettyLogStream } from './pretty-log.js';
 
 const REQUEST_ID = new RegExp(`^[A-Za-z0-9._:-]{1,${FIXED_LIMITS.requestIdLength}}$`);
 
@@ -41,6 +45,20 @@ export function loggerOptions(level: string, stream: NodeJS.WritableStream = std
 /** Where log lines go without a stream of the application's own: stdout, buffered (below). */
 export function defaultLogDestination(): NodeJS.WritableStream {
   return stdoutDestination();
+}
+
+/** KILN_LOG_FORMAT: `auto` is pretty when stdout is a terminal (a developer reads it), JSON otherwise (a collector reads it). */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
+/**
+ * The stream the logger writes to: `stream` (tests, embedding applications) or stdout, as JSON, or
+ * through the pretty printer (pretty-log.ts) when the format asks for it. `auto` with a stream of the
+ * application's own stays JSON: the application reads the lines, not a terminal.
+ */
+export function logDestinationFor(format: LogFormat, stream?: NodeJS.WritableStream): NodeJS.WritableStream {
+  const pretty = format === 'pretty' || (format === 'auto' && !stream && process.stdout.isTTY === true);
+  if (!pretty) return stream ?? stdoutDestination();
+  return prettyLogStream(stream ? { destination: stream, colorize: false } : { colorize: process.stdout.isTTY === true && !process.env.NO_COLOR });
 }
 
 /**
@@ -118,6 +136,21 @@ export function installRequestLogging(app: FastifyInstance, destination: NodeJS.
     done();
   });
   return logRequest;
+}
+
+/**
+ * KILN_LOG_SQL (src/db/sql-log.ts): each statement is logged through the logger of the request that
+ * ran it, so its line carries the request id. The request is found through an AsyncLocalStorage
+ * entered before the handler; hook and storage exist only when the log is on, so requests pay
+ * nothing for it otherwise. Returns the remover of the database listener.
+ */
+export function installSqlLog(app: FastifyInstance, db: Database, mode: SqlLogMode): () => void {
+  if (mode === '0') return () => {};
+  const requests = new AsyncLocalStorage<SqlLogger>();
+  // preHandler rather than onRequest: the handler is called from this hook's callback, after the
+  // body has been read, so the storage is current for every statement the operation runs.
+  app.addHook('preHandler', (req, _reply, done) => requests.run(req.log, done));
+  return db.observe(sqlLogListener(mode, () => requests.getStore() ?? app.log));
 }
 
 type LogMethod = (...args: unknown[]) => void;

@@ -11,6 +11,8 @@ import { KilnError } from '../core/errors.js';
 import { Operations } from '../core/operations.js';
 import { toProblem } from '../core/problem.js';
 import type { Database } from '../db/database.js';
+import type { SqlLogMode } from '../db/sql-log.js';
+import type { AnyRoute } from '../extensions/types.js';
 import type { Model } from '../model/ir.js';
 import { registerDocs } from '../openapi/docs-page.js';
 import { buildOpenApi } from '../openapi/document.js';
@@ -21,16 +23,20 @@ import type { RateLimiter } from '../pipeline/rate-limit.js';
 import { MethodTable } from '../rest/method-table.js';
 import { contextFactory } from '../rest/request-context.js';
 import { registerResourceRoutes } from '../rest/resource-routes.js';
-import { fromFastify, installErrorHandling, MAX_PARAM_LENGTH, PROBLEM_TYPE, sendProblem } from './error-handler.js';
+import { corsOriginMatchers } from './cors-origins.js';
+import { registerCustomRoutes, routesToServe } from './custom-routes.js';
+import { fromFastify, installErrorHandling, MAX_PARAM_LENGTH, PROBLEM_TYPE, sendProblem, useProblemTypeBase } from './error-handler.js';
 import { installFaultLog } from './fault-log.js';
 import { registerHealth } from './health.js';
 import { parseJsonBody } from './json-body.js';
 import { acceptsJson } from './negotiation.js';
 import {
-  defaultLogDestination,
   deferredChildLogger,
   flushStdoutLog,
   installRequestLogging,
+  installSqlLog,
+  type LogFormat,
+  logDestinationFor,
   loggerOptions,
   type RequestLogger,
   requestId,
@@ -41,8 +47,9 @@ export interface KilnAppOptions {
   readonly model: Model;
   readonly settings: Settings;
   readonly db: Database;
-  /** Title of the API in the docs. */
+  /** Title of the API in the docs; overrides the model's `api.title`. */
   readonly title?: string;
+  /** Overrides the model's `api.version`. */
   readonly version?: string;
   /** A pino destination stream (tests capture logs with it). */
   readonly logStream?: NodeJS.WritableStream;
@@ -52,6 +59,8 @@ export interface KilnAppOptions {
   readonly rateLimiters?: readonly RateLimiter[];
   /** Stage "authorize": who may do what, and on which rows. Every action is open when absent. */
   readonly access?: AccessPolicy;
+  /** Custom routes, besides the model's own (docs/how-to/hooks-and-routes.md). */
+  readonly routes?: readonly AnyRoute[];
 }
 
 export interface KilnApp {
@@ -75,7 +84,7 @@ const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   const { model, settings, db } = options;
   let closing = false;
-  const logDestination = options.logStream ?? defaultLogDestination();
+  const logDestination = logDestinationFor(settings.logFormat as LogFormat, options.logStream);
   // What the hooks add to every response, for the answers given before any hook runs (router and HTTP parser errors).
   const beforeHooks: BeforeHooks = { logRequest: () => {} };
   const app = Fastify({
@@ -104,6 +113,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     frameworkErrors: (error, req, reply) => answerRouterError(error, req, reply, beforeHooks, closing),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
+  useProblemTypeBase(app, settings.problemTypeBase);
   // Our JSON parser replaces Fastify's (json-body.ts); other media types, application/*+json included, are 415.
   app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: settings.bodyLimit }, (_req, body, done) => {
@@ -111,6 +121,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   });
 
   beforeHooks.logRequest = installRequestLogging(app, logDestination);
+  const stopSqlLog = installSqlLog(app, db, settings.logSql as SqlLogMode);
 
   const apiBase = `${settings.apiPrefix}/`;
   // The request gate: one hook for what every request needs first (a hook per concern costs a call
@@ -131,7 +142,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   // Without allowed origins there is nothing for CORS to answer: the plugin is not even registered.
   if (settings.corsOrigins.length > 0) {
     await app.register(cors, {
-      origin: settings.corsOrigins,
+      origin: corsOriginMatchers(settings.corsOrigins),
       credentials: settings.corsCredentials,
       methods: [...HTTP_METHODS],
       exposedHeaders: ['etag', 'location', 'x-request-id', 'idempotent-replayed'],
@@ -166,15 +177,19 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     idempotencyTtlHours: settings.idempotencyTtlHours,
   };
   for (const resource of model.resources) registerResourceRoutes(app, compiled.of(resource), routeDeps);
+  const customRoutes = routesToServe(model, options.routes, settings.apiPrefix);
+  registerCustomRoutes(app, customRoutes, routeDeps);
   registerHealth(app, db);
   const openapi = buildOpenApi(model, {
-    title: options.title ?? 'Kiln API',
-    version: options.version ?? '1.0.0',
+    title: options.title,
+    version: options.version,
     prefix: settings.apiPrefix,
     publicUrl: settings.publicUrl,
+    problemTypeBase: settings.problemTypeBase,
     limits: settings,
+    routes: customRoutes,
   });
-  if (settings.docs) registerDocs(app, options.title ?? 'Kiln API', openapi);
+  if (settings.docs) registerDocs(app, options.title ?? model.api.title, openapi);
   installErrorHandling(app, methods, installFaultLog(app, db));
   const sweeper = setInterval(() => {
     db.query(`DELETE FROM "kiln_idempotency_keys" WHERE "created_at" < now() - make_interval(hours => $1::int)`, [settings.idempotencyTtlHours]).catch(
@@ -193,6 +208,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
       clearInterval(sweeper);
       await drainConnections(app.server, drainMs);
       await app.close();
+      stopSqlLog();
       if (!options.logStream) await flushStdoutLog();
       if (!keepDatabase) await db.close();
     },
@@ -276,7 +292,7 @@ function clientError(app: FastifyInstance, error: NodeJS.ErrnoException, socket:
   const kilnError = new KilnError(code);
   const id = randomUUID();
   app.log.info({ reqId: id, status: kilnError.status, code, reason: error.code }, 'client error');
-  const body = JSON.stringify(toProblem(kilnError, id));
+  const body = JSON.stringify(toProblem(kilnError, id, app.problemTypeBase));
   const headers = Object.entries(API_SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(
     `HTTP/1.1 ${kilnError.status} ${kilnError.title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +

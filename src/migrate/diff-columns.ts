@@ -68,7 +68,12 @@ function addColumn(out: PlanBuilder, pair: TablePair, column: ColumnShape): void
   out.add(PHASES.columns, {
     summary: `add field ${where}`,
     sql: [`ALTER TABLE ${table} ADD COLUMN ${renderColumn(column)}`],
-    ...(needsValue ? { destructive: `fails if ${pair.after.name} has rows: ${where} is NOT NULL without a default; ${advice}` } : {}),
+    ...(needsValue
+      ? {
+          destructive: `fails if ${pair.after.name} has rows: ${where} is NOT NULL without a default; ${advice}`,
+          ...(out.options.down ? {} : { needsValue: { field: where, table: pair.after.name, change: 'added' as const } }),
+        }
+      : {}),
   });
 }
 
@@ -80,6 +85,7 @@ function alterColumn(out: PlanBuilder, pair: TablePair, old: ColumnShape, neu: C
   const sql: string[] = [];
   const changes: string[] = [];
   const risks: string[] = [];
+  let needsValue = false;
   const typeChanged = old.type !== neu.type;
   const cast = typeChanged ? castPlan(neu.name, old.type, neu.type) : undefined;
   if (cast?.kind === 'impossible' && !out.options.down) {
@@ -112,6 +118,7 @@ function alterColumn(out: PlanBuilder, pair: TablePair, old: ColumnShape, neu: C
       changes.push('NOT NULL');
       const advice = out.options.down ? 'set a value in such rows first' : `give the field a default or pass --backfill ${where}=<SQL expression>`;
       risks.push(`fails if a row of ${pair.after.name} holds NULL in ${neu.name}: ${advice}`);
+      needsValue = !out.options.down;
     }
     sql.push(alter('SET NOT NULL'));
   } else if (!old.nullable && neu.nullable) {
@@ -131,5 +138,10 @@ function alterColumn(out: PlanBuilder, pair: TablePair, old: ColumnShape, neu: C
     });
     return;
   }
-  out.add(PHASES.columns, { summary, sql, ...(risks.length > 0 ? { destructive: risks.join('; ') } : {}) });
+  out.add(PHASES.columns, {
+    summary,
+    sql,
+    ...(risks.length > 0 ? { destructive: risks.join('; ') } : {}),
+    ...(needsValue ? { needsValue: { field: where, table: pair.after.name, change: 'required' as const } } : {}),
+  });
 }

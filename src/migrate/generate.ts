@@ -25,7 +25,10 @@ export interface GenerateOptions {
   /** `--backfill resource.field=<SQL expression>` flags. */
   readonly backfill?: readonly string[];
   readonly allowDestructive?: boolean;
-  /** Asks about possible renames; given only at a terminal. */
+  /**
+   * Asks, at a terminal, what flags would otherwise have to say: which pairs are renames, the value
+   * existing rows get in a new required field, and whether destructive steps may be written.
+   */
   readonly ask?: Asker;
   readonly now?: Date;
 }
@@ -46,7 +49,9 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
     noRenames: options.noRenames,
     ask: options.ask,
   });
-  const plan = diffSnapshots(before, after, { renames, backfill });
+  let plan = diffSnapshots(before, after, { renames, backfill });
+  // --allow-destructive already says what to do with such a field: add it as it is.
+  if (options.ask && !options.allowDestructive && (await askBackfills(plan, backfill, options.ask))) plan = diffSnapshots(before, after, { renames, backfill });
   const unused = [...backfill.keys()].filter((k) => !plan.backfillsUsed.has(k));
   if (unused.length > 0) {
     throw new MigrateError(`--backfill ${unused.join(', ')}: no field by that name is added or becomes NOT NULL in this change`);
@@ -55,7 +60,12 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
     throw new MigrateError(`the model change cannot be migrated safely:\n${plan.refusals.map((r) => `  - ${r}`).join('\n')}`);
   }
   const destructive = plan.steps.filter((s) => s.destructive);
-  if (destructive.length > 0 && !options.allowDestructive) throw destructiveError(destructive);
+  if (destructive.length > 0 && !options.allowDestructive) {
+    if (!options.ask) throw new DestructiveStepsError(destructive);
+    if (!(await options.ask.confirm(`The model change has destructive steps:\n${stepList(destructive)}\nWrite the migration with them?`))) {
+      throw new MigrateError('the destructive steps were declined; nothing was written');
+    }
+  }
   const down = diffSnapshots(after, before, { renames: invert(renames), down: true });
   const name = migrationName(
     options.now ?? new Date(),
@@ -68,11 +78,37 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
   return { written: true, name, folder, plan, up, down: downSql };
 }
 
-function destructiveError(steps: readonly Step[]): MigrateError {
-  return new MigrateError(
-    `the model change has destructive steps; nothing was written:\n${steps.map((s) => `  - ${s.summary}: ${s.destructive}`).join('\n')}\n` +
-      'Review them, then run again with --allow-destructive to generate the migration (each step is marked in up.sql).',
-  );
+/** Destructive steps without --allow-destructive and without a terminal to ask at. */
+export class DestructiveStepsError extends MigrateError {
+  constructor(readonly steps: readonly Step[]) {
+    super(
+      `the model change has destructive steps; nothing was written:\n${stepList(steps)}\n` +
+        'Review them, then run again with --allow-destructive to generate the migration (each step is marked in up.sql).',
+    );
+    this.name = 'DestructiveStepsError';
+  }
+}
+
+function stepList(steps: readonly Step[]): string {
+  return steps.map((s) => `  - ${s.summary}: ${s.destructive}`).join('\n');
+}
+
+/**
+ * Asks for the value existing rows get in each required field that has none, adding the answers to
+ * `backfill`; true when it added any. An empty answer cancels the whole migration.
+ */
+async function askBackfills(plan: Plan, backfill: Map<string, string>, ask: Asker): Promise<boolean> {
+  const needed = plan.steps.flatMap((s) => (s.needsValue && !backfill.has(s.needsValue.field) ? [s.needsValue] : []));
+  for (const { field, table, change } of needed) {
+    const question =
+      change === 'added'
+        ? `${field} is a new required field without a default: value for the existing rows of ${table} (SQL expression, empty to cancel):`
+        : `${field} becomes required: value for the rows of ${table} that hold NULL in it (SQL expression, empty to cancel):`;
+    const answer = await ask.text(question);
+    if (answer === '') throw new MigrateError(`no value given for ${field}; nothing was written`);
+    backfill.set(field, answer);
+  }
+  return needed.length > 0;
 }
 
 function parseBackfill(flags: readonly string[]): Map<string, string> {

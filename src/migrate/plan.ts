@@ -8,6 +8,11 @@ export interface Step {
   readonly sql: readonly string[];
   /** Why the step can lose data or fail on existing rows; such steps need --allow-destructive. */
   readonly destructive?: string;
+  /**
+   * `resource.field` of a required column that existing rows have no value for (added without a
+   * default, or made NOT NULL); a `--backfill` for it (or an answer at the prompt) gives them one.
+   */
+  readonly needsValue?: { readonly field: string; readonly table: string; readonly change: 'added' | 'required' };
   /** Further comment lines for the reviewer. */
   readonly notes?: readonly string[];
   /**

@@ -22,8 +22,13 @@ export interface RenameDecisions {
 
 export const NO_RENAMES: RenameDecisions = { resources: new Map(), fields: new Map(), values: new Map() };
 
-/** Answers a yes/no question; at a terminal, the person running the command. */
-export type Asker = (question: string) => Promise<boolean>;
+/** Asks the person running the command; only at a terminal (prompt.ts). */
+export interface Asker {
+  /** A yes/no question; anything but yes is no. */
+  confirm(question: string): Promise<boolean>;
+  /** A question with a free-text answer, trimmed; '' when the person gives none. */
+  text(question: string): Promise<string>;
+}
 
 export interface RenameInput {
   /** `renamedFrom` hints found in the model declaration. */
@@ -110,7 +115,7 @@ export async function resolveRenames(before: Snapshot, after: Snapshot, input: R
     }
     for (const p of rest) {
       if (taken.has(p.from) || given.has(p.to)) continue;
-      if (await input.ask(question(p))) {
+      if (await input.ask.confirm(question(p))) {
         decided.push(p);
         taken.add(p.from);
         given.add(p.to);

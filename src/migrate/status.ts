@@ -1,10 +1,12 @@
 /** `kiln migrate status` and `verify`, and the check `kiln serve` makes before it starts. */
 import type { Database } from '../db/database.js';
 import type { Model } from '../model/ir.js';
+import { diffSnapshots } from './diff.js';
 import { MigrateError, PendingMigrationsError } from './errors.js';
 import { lastSnapshot, listMigrations } from './files.js';
+import { NO_RENAMES } from './renames.js';
 import { appliedMigrations, driftFrom, historyProblems } from './runner.js';
-import { EMPTY_SNAPSHOT, sameSnapshot, snapshotOf } from './snapshot.js';
+import { EMPTY_SNAPSHOT, type Snapshot, sameSnapshot, snapshotOf } from './snapshot.js';
 
 export interface MigrationState {
   readonly name: string;
@@ -36,6 +38,11 @@ export interface VerifyReport extends StatusReport {
   readonly drift: readonly string[];
   /** The model has changes no migration covers yet. */
   readonly modelAhead: boolean;
+  /**
+   * Those changes, one line each, as `generate` would summarise them. Without the rename decisions
+   * `generate` takes, a rename shows as a drop and an add.
+   */
+  readonly modelChanges: readonly string[];
   readonly ok: boolean;
 }
 
@@ -46,8 +53,18 @@ export async function verifyMigrations(db: Database, dir: string, model?: Model)
   const lastApplied = [...status.migrations].reverse().find((m) => m.applied);
   const snapshot = files.find((f) => f.name === lastApplied?.name)?.snapshot ?? EMPTY_SNAPSHOT;
   const drift = await db.transaction((tx) => driftFrom(tx, snapshot));
-  const modelAhead = model !== undefined && !sameSnapshot(lastSnapshot(files), snapshotOf(model));
-  return { ...status, drift, modelAhead, ok: status.problems.length === 0 && status.pending.length === 0 && drift.length === 0 && !modelAhead };
+  const modelChanges = model === undefined ? [] : changesNotGenerated(lastSnapshot(files), snapshotOf(model));
+  const modelAhead = modelChanges.length > 0;
+  return { ...status, drift, modelAhead, modelChanges, ok: status.problems.length === 0 && status.pending.length === 0 && drift.length === 0 && !modelAhead };
+}
+
+/** What generating from `last` to `model` would do; empty when the two are the same. */
+function changesNotGenerated(last: Snapshot, model: Snapshot): string[] {
+  if (sameSnapshot(last, model)) return [];
+  const plan = diffSnapshots(last, model, { renames: NO_RENAMES });
+  const changes = [...plan.steps.map((s) => s.summary), ...plan.refusals];
+  // Snapshots that differ only in what no step shows (say, a column's order) still need a migration.
+  return changes.length > 0 ? changes : ['the tables the model needs differ from the last snapshot'];
 }
 
 /** `kiln serve` starts only on a database at the last migration, with a model that migration covers. */

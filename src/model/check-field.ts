@@ -2,6 +2,8 @@
  * Checks of one field: its name, its type, every option's value, and how the options fit together.
  * Relations are checked further in check-relation.ts; `default` and `example` in value-fit.ts.
  */
+
+import { withArticle } from '../core/words.js';
 import { checkRelation, type ModelView } from './check-relation.js';
 import { checkOptionNames, FIELD_TYPES, isFieldType, optionCheck } from './field-rules.js';
 import { IDENTIFIER } from './naming.js';
@@ -99,7 +101,8 @@ function checkScalar(field: FieldView, path: string, problems: ProblemList): voi
   for (const role of ['default', 'example'] as const) {
     if (!has(role)) continue;
     const why = valueProblem(field, o[role], role);
-    if (why) problems.add(`${path}.${role}`, `${role} ${shown(o[role])} does not fit a ${field.type} field: ${why}`, `change the ${role} or the type`);
+    if (why)
+      problems.add(`${path}.${role}`, `${role} ${shown(o[role])} does not fit ${withArticle(`${field.type} field`)}: ${why}`, `change the ${role} or the type`);
   }
   if (o.hidden === true && o.readOnly === true)
     problems.add(path, 'a field cannot be both hidden and readOnly: nobody could write or read it', 'drop one of the two');

@@ -3,7 +3,9 @@
  * problem is reported, never just the first), then built and deep-frozen: the IR's lookup tables are
  * FrozenMaps, so no part of a compiled model can change after this returns.
  */
+import { checkRouteTargets, separateExtensions } from '../extensions/check.js';
 import { buildResource, tableOf } from './build-resource.js';
+import { apiInfo, checkApi } from './check-api.js';
 import type { ModelView } from './check-relation.js';
 import { checkResource } from './check-resource.js';
 import { deepFreeze, FrozenMap } from './frozen-map.js';
@@ -19,14 +21,17 @@ export type CompileResult = { ok: true; model: Model } | { ok: false; problems: 
 /** Validates a declaration and builds the frozen IR. Reports every problem, never just the first. */
 export function compileModel(input: unknown): CompileResult {
   const problems = new ProblemList();
-  const decl = toPlainData(input, '', problems);
+  // Hooks and routes are code, not data: taken out before the copy and the checks (src/extensions/check.ts).
+  const { declaration, extensions, routeLabels } = separateExtensions(input, problems);
+  const decl = toPlainData(declaration, '', problems);
   if (!isPlainObject(decl) || !isPlainObject(decl.resources)) {
     problems.add('resources', 'the model must have a "resources" object', 'declare { resources: { posts: { fields: { … } } } }');
     return { ok: false, problems: problems.items };
   }
   for (const key of Object.keys(decl)) {
-    if (key !== 'resources') problems.add(key, `unknown top-level key "${key}"`, 'the model has only "resources"');
+    if (key !== 'resources' && key !== 'api') problems.add(key, `unknown top-level key "${key}"`, 'the model has only "resources" and "api"');
   }
+  checkApi(decl.api, problems);
   const model = decl as unknown as ModelView;
   const names = Object.keys(model.resources);
   if (names.length === 0) problems.add('resources', 'no resources are declared', 'declare at least one resource');
@@ -36,11 +41,14 @@ export function compileModel(input: unknown): CompileResult {
 
   const resources = names.map((name) => buildResource(model, name, joins, problems));
   checkCollisions(resources, joins.joinTables, problems);
+  if (extensions) checkRouteTargets(extensions.routes, routeLabels, new Map(resources.map((r) => [r.name, r.path])), problems);
   if (!problems.empty) return { ok: false, problems: problems.items };
   const compiled: Model = deepFreeze({
+    api: apiInfo(decl.api),
     resources,
     resourcesByName: new FrozenMap(resources.map((r) => [r.name, r])),
     joinTables: [...joins.joinTables],
+    ...(extensions && { extensions }),
   });
   return { ok: true, model: compiled };
 }

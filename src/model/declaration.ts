@@ -2,6 +2,7 @@
  * The shapes a user writes, in `kiln.config.ts` or in YAML/JSON. Both forms are plain data with the
  * same meaning; `compileModel` turns either into the frozen IR in `ir.ts`.
  */
+import type { AnyRoute, ExtensionsDeclaration, HookName } from '../extensions/types.js';
 
 export type ScalarType = 'string' | 'text' | 'integer' | 'bigint' | 'decimal' | 'float' | 'boolean' | 'date' | 'datetime' | 'enum' | 'json' | 'uuid';
 
@@ -136,8 +137,28 @@ export interface ResourceDeclaration {
   singular?: string;
   /** The resource's previous name: a migration renames its table instead of dropping it. */
   renamedFrom?: string;
+  /** Lifecycle hooks: the app's code, kept out of the model's data (docs/how-to/hooks-and-routes.md). */
+  hooks?: { readonly [K in HookName]?: unknown };
+}
+
+/** How the API presents itself: the OpenAPI `info` (title, version, description, contact, license). */
+export interface ApiDeclaration {
+  /** Default "Kiln API". */
+  title?: string;
+  /** The API's own version, not Kiln's. Default "1.0.0". */
+  version?: string;
+  /** Markdown shown at the top of /docs, before the notes Kiln adds on errors and bounds. */
+  description?: string;
+  contact?: { name?: string; url?: string; email?: string };
+  /** `identifier` (an SPDX expression) or `url`, not both. */
+  license?: { name: string; identifier?: string; url?: string };
 }
 
 export interface ModelDeclaration {
   resources: Record<string, ResourceDeclaration>;
+  /** Custom routes below the API prefix (docs/how-to/hooks-and-routes.md). */
+  routes?: readonly AnyRoute[];
+  /** A module whose default export is `{ hooks, routes }`, relative to the model file: how the YAML/JSON form names code. */
+  extensions?: string | ExtensionsDeclaration;
+  api?: ApiDeclaration;
 }

@@ -1,3 +1,5 @@
+import type { InputOf, RecordOf } from '../extensions/record-types.js';
+import type { ResourceHooks } from '../extensions/types.js';
 import type { CheckedModel } from './checked-model.js';
 import type {
   BelongsToDeclaration,
@@ -5,6 +7,7 @@ import type {
   CommonFieldOptions,
   DecimalFieldDeclaration,
   EnumFieldDeclaration,
+  FieldDeclaration,
   HasManyDeclaration,
   ManyToManyDeclaration,
   ModelDeclaration,
@@ -23,25 +26,36 @@ export function defineModel<const M extends ModelDeclaration>(model: M & Checked
   return model;
 }
 
-export function defineResource<const R extends ResourceDeclaration>(resource: R): R {
+/** The hooks of a resource are typed from its fields: `input` and `row` carry their names and value types. */
+export function defineResource<const F extends Record<string, FieldDeclaration>, const R extends ResourceDeclaration>(
+  resource: R & { fields: F; hooks?: ResourceHooks<InputOf<F>, RecordOf<F>> },
+): R {
   return resource;
 }
 
 type Options<D> = Omit<D, 'type'>;
 
+/**
+ * A builder's result keeps its `type` and the options written (`nullable: true`, `default`…) as
+ * literal types: the hooks of a resource are typed from them (src/extensions/record-types.ts).
+ */
+function builder<D, T extends string>(type: T) {
+  return <const O extends Options<D>>(o?: O): D & { type: T } & O => ({ type, ...o }) as D & { type: T } & O;
+}
+
 /** Field builders. Each returns the same plain object the YAML/JSON form would hold. */
 export const field = {
-  string: (o: Options<StringFieldDeclaration> = {}): StringFieldDeclaration => ({ type: 'string', ...o }),
-  text: (o: Options<StringFieldDeclaration> = {}): StringFieldDeclaration => ({ type: 'text', ...o }),
-  integer: (o: Options<NumberFieldDeclaration> = {}): NumberFieldDeclaration => ({ type: 'integer', ...o }),
-  float: (o: Options<NumberFieldDeclaration> = {}): NumberFieldDeclaration => ({ type: 'float', ...o }),
-  bigint: (o: Options<BigintFieldDeclaration> = {}): BigintFieldDeclaration => ({ type: 'bigint', ...o }),
-  decimal: (o: Options<DecimalFieldDeclaration> = {}): DecimalFieldDeclaration => ({ type: 'decimal', ...o }),
-  boolean: (o: CommonFieldOptions<boolean> = {}): PlainFieldDeclaration => ({ type: 'boolean', ...o }),
-  date: (o: CommonFieldOptions<string> = {}): PlainFieldDeclaration => ({ type: 'date', ...o }),
-  datetime: (o: CommonFieldOptions<string> = {}): PlainFieldDeclaration => ({ type: 'datetime', ...o }),
-  json: (o: CommonFieldOptions = {}): PlainFieldDeclaration => ({ type: 'json', ...o }),
-  uuid: (o: CommonFieldOptions<string> = {}): PlainFieldDeclaration => ({ type: 'uuid', ...o }),
+  string: builder<StringFieldDeclaration, 'string'>('string'),
+  text: builder<StringFieldDeclaration, 'text'>('text'),
+  integer: builder<NumberFieldDeclaration, 'integer'>('integer'),
+  float: builder<NumberFieldDeclaration, 'float'>('float'),
+  bigint: builder<BigintFieldDeclaration, 'bigint'>('bigint'),
+  decimal: builder<DecimalFieldDeclaration, 'decimal'>('decimal'),
+  boolean: builder<PlainFieldDeclaration & CommonFieldOptions<boolean>, 'boolean'>('boolean'),
+  date: builder<PlainFieldDeclaration & CommonFieldOptions<string>, 'date'>('date'),
+  datetime: builder<PlainFieldDeclaration & CommonFieldOptions<string>, 'datetime'>('datetime'),
+  json: builder<PlainFieldDeclaration, 'json'>('json'),
+  uuid: builder<PlainFieldDeclaration & CommonFieldOptions<string>, 'uuid'>('uuid'),
   enum: <const V extends string>(values: readonly V[], o: Options<Omit<EnumFieldDeclaration<V>, 'values'>> = {}): EnumFieldDeclaration<V> => ({
     type: 'enum',
     values,

@@ -1,4 +1,6 @@
 /** Which options each field type accepts, and what each option's value must be. */
+
+import { withArticle } from '../core/words.js';
 import type { ScalarType } from './declaration.js';
 import { boolean, finiteNumber, INT32, integer, MAX_STRING_LENGTH, oneOf, previousName, sqlName, stringList, text, type ValueCheck } from './option-values.js';
 import type { ProblemList } from './problems.js';
@@ -54,7 +56,7 @@ export function checkOptionNames(decl: Record<string, unknown> & { type: string 
   const known: string[] = [];
   for (const key of Object.keys(decl)) {
     if (allowed.includes(key)) known.push(key);
-    else problems.add(`${path}.${key}`, `unknown option "${key}" for a ${decl.type} field`, `use one of: ${allowed.join(', ')}`);
+    else problems.add(`${path}.${key}`, `unknown option "${key}" for ${withArticle(`${decl.type} field`)}`, `use one of: ${allowed.join(', ')}`);
   }
   return known;
 }

@@ -4,6 +4,7 @@
  * its lookup tables are FrozenMaps (a frozen `Map` would still take `set`), so no part of a compiled
  * model can change at run time; readers use only the `ReadonlyMap` methods.
  */
+import type { ModelExtensions } from '../extensions/types.js';
 import type { OnDelete, ScalarType, StringFormat } from './declaration.js';
 import type { FrozenMap } from './frozen-map.js';
 
@@ -107,10 +108,22 @@ export interface JoinTable {
   readonly right: { readonly resource: string; readonly column: string };
 }
 
+/** The model's `api` option with its defaults: the OpenAPI `info`. */
+export interface ApiInfo {
+  readonly title: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly contact?: { readonly name?: string; readonly url?: string; readonly email?: string };
+  readonly license?: { readonly name: string; readonly identifier?: string; readonly url?: string };
+}
+
 export interface Model {
+  readonly api: ApiInfo;
   readonly resources: readonly Resource[];
   readonly resourcesByName: FrozenMap<string, Resource>;
   readonly joinTables: readonly JoinTable[];
+  /** The app's hooks and routes, when the model declares any: code, never part of a snapshot. */
+  readonly extensions?: ModelExtensions;
 }
 
 export function getResource(model: Model, name: string): Resource {

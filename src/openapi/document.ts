@@ -4,14 +4,19 @@
  * Spectral and checks it against the routes the server really registers.
  */
 import type { ErrorCode } from '../core/errors.js';
-import { FIXED_LIMITS, filterValueMaxLength } from '../core/limits.js';
+import { filterValueMaxLength } from '../core/limits.js';
 import { idSchema, inputSchema, type JsonSchema, outputSchema, pageSchema } from '../core/schemas.js';
+import type { AnyRoute } from '../extensions/types.js';
 import type { ColumnField, Model, Resource } from '../model/ir.js';
 import { toPascalCase } from '../model/naming.js';
+import { customPaths } from './custom-paths.js';
 import { exampleRecord, fitsField } from './examples.js';
 import { healthPaths, healthTag } from './health-paths.js';
+import { infoObject } from './info.js';
 import { listDescription, listParameters, type ParameterLimits, selectionParameters, sharedParameters } from './parameters.js';
+import { readItem, readSchemas } from './read-schemas.js';
 import { BODY, ErrorResponses, HEADERS, header, problemSchema } from './responses.js';
+import { pluralPhrase, summaries } from './wording.js';
 
 /** Every bound the document states; the settings carry all of them under these names. */
 export interface DocumentLimits extends ParameterLimits {
@@ -20,14 +25,20 @@ export interface DocumentLimits extends ParameterLimits {
 }
 
 export interface DocumentOptions {
-  readonly title: string;
-  readonly version: string;
+  /** Overrides the model's `api.title`. */
+  readonly title?: string;
+  /** Overrides the model's `api.version`. */
+  readonly version?: string;
   readonly prefix: string;
   readonly publicUrl: string;
+  /** KILN_PROBLEM_TYPE_BASE: the start of every problem `type` in the examples and the Problem schema. */
+  readonly problemTypeBase: string;
   readonly limits: DocumentLimits;
+  /** Custom routes served besides the generated ones (src/openapi/custom-paths.ts). */
+  readonly routes?: readonly AnyRoute[];
 }
 
-type Variant = '' | 'Create' | 'Update' | 'Replace';
+type Variant = '' | 'Create' | 'Update' | 'Replace' | 'Selection';
 const VARIANTS = ['Create', 'Update', 'Replace'] as const;
 const JSON_MEDIA = 'application/json';
 const WRITE: readonly ErrorCode[] = [...BODY, 'KILN_QUERY_INVALID', 'KILN_UNIQUE_VIOLATION', 'KILN_REFERENCE_NOT_FOUND'];
@@ -44,7 +55,7 @@ class SchemaNames {
   readonly #taken = new Set(['Problem', 'Page']);
 
   constructor(resources: readonly Resource[]) {
-    const variants = ['', ...VARIANTS] as const;
+    const variants = ['', ...VARIANTS, 'Selection'] as const;
     for (const r of resources) {
       let stem = toPascalCase(r.name);
       for (let n = 2; variants.some((v) => this.#taken.has(`${stem}${v}`)); n++) stem = `${toPascalCase(r.name)}${n}`;
@@ -66,7 +77,7 @@ class SchemaNames {
 
 export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema {
   const names = new SchemaNames(model.resources);
-  const errors = new ErrorResponses();
+  const errors = new ErrorResponses(options.problemTypeBase);
   const operationIds = new Set<string>();
   /** `createManyPosts` is both "createMany posts" and "create manyPosts": the second gets a number. */
   const operationId = (base: string) => {
@@ -76,31 +87,29 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
     return id;
   };
   const { limits } = options;
-  const schemas: Record<string, JsonSchema> = { Problem: problemSchema(), Page: pageSchema(limits.pageMaxLimit) };
+  const schemas: Record<string, JsonSchema> = { Problem: problemSchema(options.problemTypeBase), Page: pageSchema(limits.pageMaxLimit) };
   const paths: Record<string, JsonSchema> = {};
   for (const r of model.resources) {
-    schemas[names.of(r)] = outputSchema(model, r, (target) => names.ref(target).$ref, limits);
+    const read = readSchemas(
+      r,
+      outputSchema(model, r, (target) => names.ref(target).$ref, limits),
+      names.of(r, 'Selection'),
+    );
+    schemas[names.of(r)] = read.full;
     for (const variant of VARIANTS) schemas[names.of(r, variant)] = inputSchema(model, r, variant, idSchema, limits);
-    dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v))], schemas, limits);
+    schemas[names.of(r, 'Selection')] = read.selection;
+    dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v)), names.of(r, 'Selection')], schemas, limits);
     Object.assign(paths, resourcePaths(r, { names, errors, operationId }, options));
   }
+  const recordRef = (name: string) => names.ref(model.resourcesByName.get(name) as Resource);
+  Object.assign(paths, customPaths(options.routes ?? [], { prefix: options.prefix, errors, operationId, recordRef, schemas }));
   const probes = healthTag(model.resources.map((r) => r.name));
   Object.assign(paths, healthPaths(errors, probes.name));
   return {
     openapi: '3.1.0',
-    info: {
-      title: options.title,
-      version: options.version,
-      description: [
-        'REST API served by Kiln. Lists take the query grammar described on each list operation; errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.',
-        'Every operation may also answer 405 `KILN_METHOD_NOT_ALLOWED` with `Allow` (a method its path does not serve), 408 `KILN_REQUEST_TIMEOUT`, 414 `KILN_URI_TOO_LONG` and 431 `KILN_HEADERS_TOO_LARGE`. Before a request reaches a route, the server may also answer 400 `KILN_BAD_REQUEST`; a path it does not serve answers 404 `KILN_ROUTE_NOT_FOUND`.',
-        boundsInWords(limits),
-      ].join('\n\n'),
-      contact: { name: 'API operator', url: 'https://kiln.dev' },
-      license: { name: 'MIT', identifier: 'MIT' },
-    },
+    info: infoObject(model.api, options, limits),
     servers: [{ url: options.publicUrl.replace(/\/+$/, '') || '/', description: 'This server' }],
-    tags: [...model.resources.map((r) => ({ name: r.name, description: r.description ?? `Operations on ${r.name}.` })), probes],
+    tags: [...model.resources.map((r) => ({ name: r.name, description: r.description ?? `Operations on ${pluralPhrase(r)}.` })), probes],
     paths,
     components: {
       schemas,
@@ -109,18 +118,6 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
       headers: HEADERS,
     },
   };
-}
-
-/** The client-controlled bounds, stated once for the whole API (each operation repeats those it applies). */
-function boundsInWords(limits: DocumentLimits): string {
-  return [
-    `Bounds: a request body is at most ${limits.bodyLimit} bytes (413 \`KILN_BODY_TOO_LARGE\` above) and nests arrays and objects at most ${FIXED_LIMITS.jsonDepth} levels deep;`,
-    `a string or text field without a maxLength of its own holds at most ${limits.textMaxLength} characters;`,
-    `a bulk create carries 1 to ${limits.bulkMaxItems} records;`,
-    `a list page holds \`limit\` records (${limits.pageDefaultLimit} when not given, at most ${limits.pageMaxLimit});`,
-    `\`include\` nests at most ${limits.includeMaxDepth} levels and embeds at most ${limits.includeLimit} records per parent for a hasMany or manyToMany (a parent with more lists the relation in \`_truncated\`);`,
-    `a request whose page and includes could return more than ${limits.includeMaxRows} records at worst is refused with 400 \`KILN_QUERY_INVALID\` naming \`include\` or \`limit\`.`,
-  ].join(' ');
 }
 
 /** A field example the API would refuse is left out of the schemas rather than shown. */
@@ -144,6 +141,10 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
   const { limits } = options;
   const base = `${options.prefix}/${r.path}`;
   const name = toPascalCase(r.name);
+  const summary = summaries(r);
+  const shapes = { full: names.of(r), selection: names.of(r, 'Selection') };
+  // A GET may carry `fields`: its records are either shape (read-schemas.ts). Write answers are always full.
+  const readOne = readItem(names.ref(r), names.ref(r, 'Selection'));
   const read = exampleRecord(r, 'read', limits);
   const write = exampleRecord(r, 'write', limits);
   const idLength = filterValueMaxLength(r.fieldsByName.get('id') as ColumnField, limits.textMaxLength);
@@ -154,14 +155,14 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
   const bodyDescription = `A JSON body of at most ${limits.bodyLimit} bytes (413 \`KILN_BODY_TOO_LARGE\` above).`;
   const content = (schema: JsonSchema, example?: unknown) => ({ [JSON_MEDIA]: example === undefined ? { schema } : { schema, example } });
   const requestId = { 'X-Request-Id': header('XRequestId') };
-  const one = (description: string, headers: JsonSchema = {}) => ({
+  const one = (description: string, headers: JsonSchema = {}, item: JsonSchema = names.ref(r)) => ({
     description,
     headers: { ETag: header('ETag'), ...requestId, ...headers },
-    content: content({ type: 'object', properties: { data: names.ref(r) }, required: ['data'], additionalProperties: false }, read && { data: read }),
+    content: content({ type: 'object', properties: { data: item }, required: ['data'], additionalProperties: false }, read && { data: read }),
   });
   const notModified = { description: 'Not modified: If-None-Match matched the ETag.', headers: { ETag: header('ETag'), ...requestId } };
   const body = (variant: 'Create' | 'Update' | 'Replace') => ({ description: bodyDescription, required: true, content: content(names.ref(r, variant), write) });
-  const idParam = { name: 'id', in: 'path', required: true, description: `Id of the ${r.name} record.`, schema: idSchema(r) };
+  const idParam = { name: 'id', in: 'path', required: true, description: `Id of the ${r.singular}.`, schema: idSchema(r) };
   const tags = [r.name];
   const page = { limit: limits.pageDefaultLimit, hasMore: false, nextCursor: null };
   return {
@@ -169,17 +170,17 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
       get: {
         operationId: operationId(`list${name}`),
         tags,
-        summary: `List ${r.name}`,
+        summary: summary.list,
         description: listDescription(r, limits),
-        parameters: listParameters(r, limits),
+        parameters: listParameters(r, limits, shapes),
         responses: {
           200: {
-            description: `A page of ${r.name}.`,
+            description: `A page of ${pluralPhrase(r)}.`,
             headers: { ETag: header('ETag'), ...requestId },
             content: content(
               {
                 type: 'object',
-                properties: { data: { type: 'array', items: names.ref(r), maxItems: limits.pageMaxLimit }, page: { $ref: '#/components/schemas/Page' } },
+                properties: { data: { type: 'array', items: readOne, maxItems: limits.pageMaxLimit }, page: { $ref: '#/components/schemas/Page' } },
                 required: ['data', 'page'],
                 additionalProperties: false,
               },
@@ -193,7 +194,7 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
       post: {
         operationId: operationId(`create${name}`),
         tags,
-        summary: `Create a ${r.name} record`,
+        summary: summary.create,
         description:
           'Returns 201 with the record, its ETag and Location. With an Idempotency-Key, a retry replays the first response instead of creating twice.',
         parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
@@ -208,7 +209,7 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
       post: {
         operationId: operationId(`createMany${name}`),
         tags,
-        summary: `Create many ${r.name} records`,
+        summary: summary.createMany,
         description: `Creates 1 to ${limits.bulkMaxItems} records in one transaction: all of them, or none. Validation errors point into the array (\`/3/title\`).`,
         parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
         requestBody: {
@@ -239,15 +240,15 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
       get: {
         operationId: operationId(`get${name}`),
         tags,
-        summary: `Get one ${r.name} record`,
+        summary: summary.get,
         description: 'Accepts `fields` and `include` like the list. Answers 304 when If-None-Match matches the ETag.',
-        parameters: [...selectionParameters(r, limits), { $ref: '#/components/parameters/IfNoneMatch' }],
-        responses: { 200: one('The record.'), 304: notModified, ...errors.for(['KILN_PATH_INVALID', 'KILN_QUERY_INVALID', 'KILN_NOT_FOUND']) },
+        parameters: [...selectionParameters(r, limits, shapes), { $ref: '#/components/parameters/IfNoneMatch' }],
+        responses: { 200: one('The record.', {}, readOne), 304: notModified, ...errors.for(['KILN_PATH_INVALID', 'KILN_QUERY_INVALID', 'KILN_NOT_FOUND']) },
       },
       patch: {
         operationId: operationId(`update${name}`),
         tags,
-        summary: `Update some fields of a ${r.name} record`,
+        summary: summary.update,
         description: 'Only the fields sent change. With If-Match, refused with 412 when the record changed since it was read.',
         parameters: [{ $ref: '#/components/parameters/IfMatch' }],
         requestBody: body('Update'),
@@ -256,7 +257,7 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
       put: {
         operationId: operationId(`replace${name}`),
         tags,
-        summary: `Replace a ${r.name} record`,
+        summary: summary.replace,
         description: 'Every writable field takes the value sent, or its default when left out. Honours If-Match like PATCH.',
         parameters: [{ $ref: '#/components/parameters/IfMatch' }],
         requestBody: body('Replace'),
@@ -265,7 +266,7 @@ function resourcePaths(r: Resource, { names, errors, operationId }: Builders, op
       delete: {
         operationId: operationId(`delete${name}`),
         tags,
-        summary: `Delete a ${r.name} record`,
+        summary: summary.delete,
         description: 'Answers 204. Refused with 409 while other records reference it through a restrict relation.',
         parameters: [{ $ref: '#/components/parameters/IfMatch' }],
         responses: {

@@ -1,9 +1,9 @@
 /** Query and header parameters of the OpenAPI document: the list grammar of rest/query-grammar.ts. */
 
-import { operatorsFor } from '../core/filter-operators.js';
-import { FIXED_LIMITS, filterValueMaxLength, type Limits } from '../core/limits.js';
-import { BIGINT_PATTERN, DECIMAL_PATTERN, type JsonSchema } from '../core/schemas.js';
+import { FIXED_LIMITS, type Limits } from '../core/limits.js';
+import type { JsonSchema } from '../core/schemas.js';
 import type { ColumnField, Resource } from '../model/ir.js';
+import { filterParameters } from './filter-parameters.js';
 
 /** The bounds the parameters state: the client-controlled limits, and the header size for the ETag headers. */
 export interface ParameterLimits extends Limits {
@@ -30,7 +30,7 @@ function includeDescription(r: Resource, limits: ParameterLimits): string {
 }
 
 /** `fields` and `include`, which a list and a single record both accept. */
-export function selectionParameters(r: Resource, limits: ParameterLimits): JsonSchema[] {
+export function selectionParameters(r: Resource, limits: ParameterLimits, schemas: { full: string; selection: string }): JsonSchema[] {
   return [
     {
       name: 'fields',
@@ -38,7 +38,9 @@ export function selectionParameters(r: Resource, limits: ParameterLimits): JsonS
       required: false,
       description: `Comma-separated fields to return (id is always returned): ${readable(r)
         .map((f) => f.name)
-        .join(', ')}.`,
+        .join(
+          ', ',
+        )}. The records then hold only those: they match \`${schemas.selection}\`, not the full read \`${schemas.full}\`, whose properties are all present.`,
       schema: { type: 'string', maxLength: FIXED_LIMITS.fieldsLength },
     },
     {
@@ -51,10 +53,10 @@ export function selectionParameters(r: Resource, limits: ParameterLimits): JsonS
   ];
 }
 
-export function listParameters(r: Resource, limits: ParameterLimits): JsonSchema[] {
+export function listParameters(r: Resource, limits: ParameterLimits, schemas: { full: string; selection: string }): JsonSchema[] {
   const sortable = readable(r).filter((f) => f.type !== 'json');
   return [
-    ...selectionParameters(r, limits),
+    ...selectionParameters(r, limits, schemas),
     {
       name: 'sort',
       in: 'query',
@@ -69,60 +71,14 @@ export function listParameters(r: Resource, limits: ParameterLimits): JsonSchema
     param('cursor'),
     param('count'),
     param('IfNoneMatch'),
-    ...filterParameters(r, limits),
+    ...filterParameters(r, limits.textMaxLength),
   ];
 }
 
-/** The plain `field=value` (equals) form of each filter; the other operators are described on the operation. */
-function filterParameters(r: Resource, limits: ParameterLimits): JsonSchema[] {
-  return readable(r)
-    .filter((f) => f.type !== 'json')
-    .map((f) => {
-      const others = operatorsFor(f).filter((o) => o !== 'eq');
-      return {
-        name: f.name,
-        in: 'query',
-        required: false,
-        description: `Equals. Other operators: \`${f.name}[op]\` with op in ${others.join(', ')}.`,
-        schema: filterValueSchema(f, limits.textMaxLength),
-      };
-    });
-}
-
-/** What one query-string value of a filter on `field` must look like (core/filter-values.ts), and how long it may be (core/limits.ts). */
-function filterValueSchema(field: ColumnField, textMaxLength: number): JsonSchema {
-  const maxLength = filterValueMaxLength(field, textMaxLength);
-  if (field.role === 'id' || field.role === 'foreignKey') {
-    return field.type === 'uuid' ? { type: 'string', format: 'uuid', maxLength } : { type: 'integer', format: 'int64', minimum: 0, maximum: 999999999999999 };
-  }
-  switch (field.type) {
-    case 'integer':
-      return { type: 'integer', format: 'int32', minimum: -2147483647, maximum: 2147483647 };
-    case 'bigint':
-      return { type: 'string', maxLength, pattern: BIGINT_PATTERN };
-    case 'decimal':
-      return { type: 'string', maxLength, pattern: DECIMAL_PATTERN };
-    case 'float':
-      return { type: 'number' };
-    case 'boolean':
-      return { type: 'boolean' };
-    case 'date':
-      return { type: 'string', format: 'date', maxLength };
-    case 'datetime':
-      return { type: 'string', format: 'date-time', maxLength };
-    case 'enum':
-      return { type: 'string', enum: [...(field.values ?? [])] };
-    case 'uuid':
-      return { type: 'string', format: 'uuid', maxLength };
-    default:
-      return { type: 'string', maxLength };
-  }
-}
-
 export function listDescription(r: Resource, limits: ParameterLimits): string {
-  const filterable = readable(r).map((f) => `\`${f.name}\` (${operatorsFor(f).join(', ')})`);
+  const belongsTo = r.relations.find((rel) => rel.kind === 'belongsTo');
   return [
-    `Filters: \`field=value\` or \`field[operator]=value\`; through a belongsTo relation with \`relation.field\`. Operators by field: ${filterable.join('; ')}.`,
+    `Filters: \`field=value\` (equals) or \`field[operator]=value\`, each a parameter below; all must hold. A filter can also go through a belongsTo relation, with the operators of the related field: \`relation.field[operator]=value\`${belongsTo ? ` (e.g. \`${belongsTo.name}.id[in]=…\`)` : ''}.`,
     `\`in\` and \`notIn\` take 1 to ${FIXED_LIMITS.inValues} comma-separated values; \`isNull\` takes true or false. A value of a string or text field is at most its maxLength, or ${limits.textMaxLength} characters.`,
     `Pages are keyset-based: pass \`page.nextCursor\` as \`cursor\` with the same sort and filters. \`limit\` defaults to ${limits.pageDefaultLimit}, at most ${limits.pageMaxLimit}.`,
     `Includes: at most ${limits.includeMaxDepth} levels deep and ${limits.includeLimit} records per parent for a hasMany or manyToMany (\`_truncated\` names a relation that had more); a request whose page and includes could return more than ${limits.includeMaxRows} records at worst is refused with 400 \`KILN_QUERY_INVALID\` naming \`include\` or \`limit\`.`,

@@ -5,7 +5,6 @@
  */
 import { ERRORS, type ErrorCode } from '../core/errors.js';
 import { FIXED_LIMITS } from '../core/limits.js';
-import { PROBLEM_TYPE_BASE } from '../core/problem.js';
 import type { JsonSchema } from '../core/schemas.js';
 
 const PROBLEM_MEDIA = 'application/problem+json';
@@ -64,9 +63,9 @@ function headersOf(codes: readonly ErrorCode[]): Record<string, JsonSchema> {
   return Object.assign({ 'X-Request-Id': header('XRequestId') }, ...codes.map((c) => CODE_HEADERS[c] ?? {}));
 }
 
-function example(code: ErrorCode): JsonSchema {
+function example(code: ErrorCode, typeBase: string): JsonSchema {
   return {
-    type: `${PROBLEM_TYPE_BASE}${code}`,
+    type: `${typeBase}${code}`,
     title: ERRORS[code].title,
     status: ERRORS[code].status,
     detail: ERRORS[code].title,
@@ -77,6 +76,12 @@ function example(code: ErrorCode): JsonSchema {
 
 export class ErrorResponses {
   readonly #used = new Set<ErrorCode>();
+  readonly #typeBase: string;
+
+  /** `typeBase`: KILN_PROBLEM_TYPE_BASE, the start of the `type` of each example. */
+  constructor(typeBase: string) {
+    this.#typeBase = typeBase;
+  }
 
   /**
    * The responses of an operation that fails with `codes` (plus `always`, by default ANY_ROUTE, and
@@ -103,7 +108,7 @@ export class ErrorResponses {
         content: {
           [PROBLEM_MEDIA]: {
             schema: { $ref: '#/components/schemas/Problem' },
-            examples: Object.fromEntries(list.map((c) => [c, { summary: ERRORS[c].title, value: example(c) }])),
+            examples: Object.fromEntries(list.map((c) => [c, { summary: ERRORS[c].title, value: example(c, this.#typeBase) }])),
           },
         },
       };
@@ -120,14 +125,14 @@ export class ErrorResponses {
         {
           description: `${ERRORS[code].title}. ${ERRORS[code].fix}`,
           headers: headersOf([code]),
-          content: { [PROBLEM_MEDIA]: { schema: { $ref: '#/components/schemas/Problem' }, example: example(code) } },
+          content: { [PROBLEM_MEDIA]: { schema: { $ref: '#/components/schemas/Problem' }, example: example(code, this.#typeBase) } },
         },
       ]),
     );
   }
 }
 
-export function problemSchema(): JsonSchema {
+export function problemSchema(typeBase: string): JsonSchema {
   const codes = Object.keys(ERRORS) as ErrorCode[];
   const statuses = codes.map((c) => ERRORS[c].status);
   const longest = (values: readonly string[]) => Math.max(...values.map((v) => v.length));
@@ -139,8 +144,8 @@ export function problemSchema(): JsonSchema {
       type: {
         type: 'string',
         format: 'uri',
-        maxLength: PROBLEM_TYPE_BASE.length + longest(codes),
-        description: `\`${PROBLEM_TYPE_BASE}\` followed by the code.`,
+        maxLength: typeBase.length + longest(codes),
+        description: `\`${typeBase}\` followed by the code.`,
       },
       title: { type: 'string', maxLength: longest(codes.map((c) => ERRORS[c].title)), description: 'The title registered for the code.' },
       status: { type: 'integer', format: 'int32', minimum: Math.min(...statuses), maximum: Math.max(...statuses), description: 'The HTTP status.' },

@@ -36,6 +36,11 @@ export interface WriteAccess {
   readonly scopeOf: ScopeOf;
 }
 
+export interface ReadOptions {
+  /** Read inside this open transaction (a hook reads what its own transaction wrote). */
+  readonly tx?: Queryable;
+}
+
 export interface WriteOptions {
   /** Run inside this open transaction (an idempotent create runs in the one that claims its key). */
   readonly tx?: Queryable;
@@ -62,7 +67,7 @@ export class Executor {
     return this.#db;
   }
 
-  async list(r: CompiledResource, query: ListQuery, access: Access, includes: ScopeFor): Promise<{ rows: Row[]; page: Page }> {
+  async list(r: CompiledResource, query: ListQuery, access: Access, includes: ScopeFor, q: Queryable = this.#db): Promise<{ rows: Row[]; page: Page }> {
     const resource = r.resource;
     const columns = fetchColumns(
       r,
@@ -70,8 +75,8 @@ export class Executor {
       query.sort.map((k) => k.field.name),
     );
     const plan = planJoins(query.include);
-    const after = query.position ? await this.#after(r, query, access) : undefined;
-    const rows = await this.#run(this.#db, r, this.#lists.compile(resource, query, projectionOf(r, columns), access, plan.joined, after));
+    const after = query.position ? await this.#after(q, r, query, access) : undefined;
+    const rows = await this.#run(q, r, this.#lists.compile(resource, query, projectionOf(r, columns), access, plan.joined, after));
     const hasMore = rows.length > query.limit;
     if (hasMore) rows.pop();
     const last = rows[rows.length - 1];
@@ -86,10 +91,10 @@ export class Executor {
         : null;
     const page: Page = { limit: query.limit, hasMore, nextCursor };
     if (query.count) {
-      const [count] = await this.#run(this.#db, r, compileCount(this.#compiled.model, resource, query.where, access));
+      const [count] = await this.#run(q, r, compileCount(this.#compiled.model, resource, query.where, access));
       (page as { total?: number }).total = Number(count?.total ?? 0);
     }
-    await this.#finish(this.#db, rows, query, columns, plan, includes);
+    await this.#finish(q, rows, query, columns, plan, includes);
     return { rows, page };
   }
 
@@ -98,21 +103,21 @@ export class Executor {
    * instead: its values are read again, under the same access rule; a row gone since is a cursor
    * that no longer points anywhere.
    */
-  async #after(r: CompiledResource, query: ListQuery, access: Access): Promise<readonly unknown[] | undefined> {
+  async #after(q: Queryable, r: CompiledResource, query: ListQuery, access: Access): Promise<readonly unknown[] | undefined> {
     const position = query.position;
     if (!position) return undefined;
     if ('after' in position) return position.after;
     const fields = query.sort.map((k) => k.field.name);
-    const [anchor] = await this.#run(this.#db, r, compileFindById(this.#compiled.model, r.resource, projection(r.resource, fields), position.anchor, access));
+    const [anchor] = await this.#run(q, r, compileFindById(this.#compiled.model, r.resource, projection(r.resource, fields), position.anchor, access));
     if (!anchor) throw invalidCursor('the row this cursor continues after no longer exists; start again from the first page');
     return fields.map((f) => cursorValue(anchor[f]));
   }
 
-  get(r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor): Promise<Row> {
+  get(r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor, q: Queryable = this.#db): Promise<Row> {
     // The usual read by id (every readable field, no include, no rule) runs text compiled at start-up,
     // and no more promises than the query's own: it is the most frequent request of most APIs.
     if (selection.fields === r.readable && selection.include.length === 0 && isTrue(access.rows)) {
-      return this.#db.query<Row>(r.findByIdText, [id]).then(
+      return q.query<Row>(r.findByIdText, [id]).then(
         (rows) => {
           const row = rows[0];
           if (!row) throw notFound(r, id);
@@ -123,15 +128,15 @@ export class Executor {
         },
       );
     }
-    return this.#getSelected(r, id, selection, access, includes);
+    return this.#getSelected(q, r, id, selection, access, includes);
   }
 
-  async #getSelected(r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor): Promise<Row> {
+  async #getSelected(q: Queryable, r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor): Promise<Row> {
     const columns = fetchColumns(r, selection, []);
     const plan = planJoins(selection.include);
-    const rows = await this.#run(this.#db, r, compileFindById(this.#compiled.model, r.resource, projectionOf(r, columns), id, access, { joins: plan.joined }));
+    const rows = await this.#run(q, r, compileFindById(this.#compiled.model, r.resource, projectionOf(r, columns), id, access, { joins: plan.joined }));
     if (rows.length === 0) throw notFound(r, id);
-    await this.#finish(this.#db, rows, selection, columns, plan, includes);
+    await this.#finish(q, rows, selection, columns, plan, includes);
     return rows[0] as Row;
   }
 
@@ -336,7 +341,7 @@ function cursorValue(value: unknown): unknown {
 }
 
 function notFound(r: CompiledResource, id: unknown): KilnError {
-  return new KilnError('KILN_NOT_FOUND', { detail: `${r.resource.name} ${String(id)} does not exist` });
+  return new KilnError('KILN_NOT_FOUND', { detail: `no such ${r.resource.singular} (id ${String(id)})` });
 }
 
 /**

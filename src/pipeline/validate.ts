@@ -39,7 +39,7 @@ export function validateId(r: CompiledResource, raw: unknown): number | string {
   }
   const expected = resource.idType === 'uuid' ? 'a UUID' : 'a positive integer';
   throw new KilnError('KILN_PATH_INVALID', {
-    detail: `"${String(raw).slice(0, 40)}" is not a valid ${resource.name} id: expected ${expected}`,
+    detail: `"${String(raw).slice(0, 40)}" is not a valid ${resource.singular} id: expected ${expected}`,
     errors: [{ path: 'id', code: 'type', message: `expected ${expected}` }],
   });
 }
@@ -54,7 +54,7 @@ export function validateRecords(r: CompiledResource, body: unknown, limits: Limi
   if (body === undefined) throw new KilnError('KILN_BODY_MISSING', { detail: 'this request needs a JSON body' });
   const max = limits.bulkMaxItems;
   if (!Array.isArray(body) || body.length === 0 || body.length > max) {
-    throw validationFailed([{ path: '/', code: 'type', message: `the body must be an array of 1 to ${max} ${r.resource.name} records` }]);
+    throw validationFailed([{ path: '/', code: 'type', message: `the body must be an array of 1 to ${max} ${r.resource.singular} records` }]);
   }
   const inputs: WriteInput[] = [];
   const errors = body.flatMap((item, i) => {

@@ -9,6 +9,13 @@
 import { defineModel, defineResource, field } from 'kilnjs';
 
 export default defineModel({
+  // What the OpenAPI document (/openapi.json) and the docs page (/docs) say about this API.
+  api: {
+    title: 'Projects API',
+    version: '0.1.0',
+    description: 'Projects and their tasks.',
+    contact: { name: 'The team behind this API', email: 'team@example.com' },
+  },
   resources: {
     // Each resource becomes a table and a set of routes. Kiln adds `id`, `createdAt` and `updatedAt`.
     projects: defineResource({

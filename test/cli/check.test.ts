@@ -43,6 +43,7 @@ describe('kiln check', () => {
       '  routes: GET /v1/posts, POST /v1/posts, POST /v1/posts/bulk, GET|PATCH|PUT|DELETE /v1/posts/:id',
       '  id             bigint  readOnly',
       '  title          string  required',
+      '  slug           string  nullable, unique, readOnly',
       '  body           text  default ""',
       '  status         enum(draft|published)  default "draft"',
       '  authorId       bigint  required',
@@ -114,8 +115,8 @@ describe('kiln check', () => {
     assert.match(err, /score\.type: unknown type "number"\n {4}fix: use one of: string, text, integer,/);
     assert.match(err, /author\.target: relation to a missing resource "people"\n {4}fix: use one of: posts, Bad-Name/);
     assert.match(err, /fields\.limit: "limit" is a reserved name\n {4}fix: rename it; reserved: id, createdAt, updatedAt, sort, limit/);
-    assert.match(err, /status\.default: default "archived" does not fit a enum field: expected one of draft, live/);
-    assert.match(err, /views\.minimum: unknown option "minimum" for a integer field\n {4}fix: use one of: type, required,/);
+    assert.match(err, /status\.default: default "archived" does not fit an enum field: expected one of draft, live/);
+    assert.match(err, /views\.minimum: unknown option "minimum" for an integer field\n {4}fix: use one of: type, required,/);
     assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
   });
 

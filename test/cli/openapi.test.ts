@@ -32,7 +32,7 @@ describe('kiln openapi', () => {
     assert.equal(stderr, '');
     const doc = JSON.parse(stdout);
     assert.equal(doc.openapi, '3.1.0');
-    assert.equal(doc.info.title, 'Kiln API');
+    assert.equal(doc.info.title, 'Blog API', "from the model's api option");
     for (const path of ['/v1/users', '/v1/posts', '/v1/posts/{id}', '/v1/posts/bulk', '/v1/comments', '/v1/tags/{id}']) assert.ok(doc.paths[path], path);
     assert.deepEqual(
       Object.keys(doc.paths['/v1/posts/{id}'])

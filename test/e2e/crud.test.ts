@@ -23,7 +23,7 @@ for (const backend of BACKENDS) {
       const { data } = await res.json();
       assert.equal(res.headers.get('location'), `/v1/posts/${data.id}`);
       assert.match(res.headers.get('etag') ?? '', /^"[\w-]+"$/);
-      assert.deepEqual(Object.keys(data).sort(), ['authorId', 'body', 'createdAt', 'id', 'status', 'title', 'updatedAt']);
+      assert.deepEqual(Object.keys(data).sort(), ['authorId', 'body', 'createdAt', 'id', 'slug', 'status', 'title', 'updatedAt']);
       assert.equal(data.status, 'draft');
       assert.equal(data.body, '');
       assert.match(data.createdAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);

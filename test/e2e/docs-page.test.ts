@@ -64,15 +64,16 @@ for (const backend of BACKENDS) {
 
     test('Swagger UI renders the title, one section per resource and the probes, and every operation', async () => {
       const { page } = docs;
-      assert.equal(await page.title(), 'Kiln API — API reference');
+      assert.equal(await page.title(), 'Blog API — API reference');
       await page.waitForSelector('.info .title', { timeout: TIMEOUT });
-      assert.match((await page.locator('.info .title').textContent()) ?? '', /^Kiln API/);
+      assert.match((await page.locator('.info .title').textContent()) ?? '', /^Blog API/);
       const tags = await page.locator('.opblock-tag-section h3').evaluateAll((els) => els.map((el) => el.getAttribute('data-tag')));
       assert.deepEqual(tags, ['users', 'posts', 'comments', 'tags', 'health']);
       const summaries = await page.locator('.opblock-summary-description').allInnerTexts();
-      assert.equal(summaries.length, 4 * 7 + 2);
+      // Seven operations per resource, the two probes, and the blog's custom route (POST /v1/posts/{id}/publish).
+      assert.equal(summaries.length, 4 * 7 + 2 + 1);
       const probes = ['Liveness: the process answers', 'Readiness: the database answers'];
-      for (const summary of ['List posts', 'Create a posts record', 'Create many posts records', 'Get one posts record', 'Delete a tags record', ...probes]) {
+      for (const summary of ['List posts', 'Create a post', 'Create many posts', 'Get a post', 'Delete a tag', ...probes]) {
         assert.ok(summaries.includes(summary), `"${summary}" is on the page`);
       }
       const paths = await page.locator('.opblock-summary-path').allInnerTexts();
@@ -98,6 +99,24 @@ for (const backend of BACKENDS) {
       const shown = await block.locator('.live-responses-table .highlight-code').first().textContent();
       assert.match(shown ?? '', /"title": "Notes on the Analytical Engine"/);
       assert.ok(docs.requests.includes(`${server.url}/v1/posts?sort=-createdAt&limit=20&count=false`), `requests: ${docs.requests.join(' ')}`);
+    });
+
+    test('"Try it out" fills a filter operator from its own parameter field', async () => {
+      const block = docs.page.locator('#operations-posts-listPosts');
+      await block.locator('tr[data-param-name="title[icontains]"] input').fill('ENGINE');
+      await block.locator('button.execute').click();
+      const filtered = (url: string) => /\/v1\/posts\?.*title(%5B|\[)icontains(%5D|\])=ENGINE/.test(url);
+      for (let i = 0; i < 100 && !docs.requests.some(filtered); i++) await new Promise((done) => setTimeout(done, 50));
+      assert.ok(docs.requests.some(filtered), `requests: ${docs.requests.join(' ')}`);
+      // The answer replaces the unfiltered one shown before: only the post whose title has "engine" in any case.
+      const shown = block.locator('.live-responses-table .highlight-code').first();
+      let text = '';
+      for (let i = 0; i < 100 && (text === '' || text.includes('On Computable Numbers')); i++) {
+        text = (await shown.textContent()) ?? '';
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      assert.match(text, /"title": "Notes on the Analytical Engine"/);
+      assert.doesNotMatch(text, /On Computable Numbers/);
     });
 
     test('the page loads nothing from another host and logs no error', () => {

@@ -214,7 +214,7 @@ for (const backend of BACKENDS) {
           const res = await server.fetch(`/v1/posts/${raw}`, { method, json: method === 'PATCH' || method === 'PUT' ? { title: 'x' } : undefined });
           const problem = await expectProblem(res, 400, 'KILN_PATH_INVALID');
           assert.deepEqual(problem.errors, [{ path: 'id', code: 'type', message: 'expected a positive integer' }], `${method} ${raw}`);
-          assert.equal(problem.detail, `"${decodeURIComponent(raw)}" is not a valid posts id: expected a positive integer`);
+          assert.equal(problem.detail, `"${decodeURIComponent(raw)}" is not a valid post id: expected a positive integer`);
         }
       }
       stop();
@@ -224,7 +224,7 @@ for (const backend of BACKENDS) {
     test('an id that does not exist is 404 KILN_NOT_FOUND on every method', async () => {
       for (const method of ['GET', 'PATCH', 'PUT', 'DELETE']) {
         const res = await server.fetch('/v1/posts/424242', { method, json: method === 'PATCH' || method === 'PUT' ? { title: 'x', authorId: 1 } : undefined });
-        assert.equal((await expectProblem(res, 404, 'KILN_NOT_FOUND')).detail, 'posts 424242 does not exist', method);
+        assert.equal((await expectProblem(res, 404, 'KILN_NOT_FOUND')).detail, 'no such post (id 424242)', method);
       }
     });
 

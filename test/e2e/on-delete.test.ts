@@ -41,7 +41,7 @@ for (const backend of BACKENDS) {
         type: 'https://kiln.dev/errors/KILN_NOT_FOUND',
         title: 'Resource not found',
         status: 404,
-        detail: `${resource} ${id} does not exist`,
+        detail: `no such ${resource} (id ${id})`,
         code: 'KILN_NOT_FOUND',
         instance: problem.instance,
       });
@@ -61,8 +61,8 @@ for (const backend of BACKENDS) {
       const res = await server.fetch(`/v1/authors/${author}`, { method: 'DELETE' });
       assert.equal(res.status, 204);
       assert.equal(await res.text(), '');
-      await expectGone('/v1/authors', 'authors', author);
-      for (const book of books) await expectGone('/v1/books', 'books', book);
+      await expectGone('/v1/authors', 'author', author);
+      for (const book of books) await expectGone('/v1/books', 'book', book);
       assert.deepEqual(
         (await get(`/v1/books?authorId=${author}`)).map((b: { id: number }) => b.id),
         [],
@@ -75,8 +75,8 @@ for (const backend of BACKENDS) {
       const book = await create('/v1/books', { title: 'Deep', authorId: author });
       const chapters = [await create('/v1/chapters', { heading: 'I', bookId: book }), await create('/v1/chapters', { heading: 'II', bookId: book })];
       assert.equal((await server.fetch(`/v1/authors/${author}`, { method: 'DELETE' })).status, 204);
-      await expectGone('/v1/books', 'books', book);
-      for (const chapter of chapters) await expectGone('/v1/chapters', 'chapters', chapter);
+      await expectGone('/v1/books', 'book', book);
+      for (const chapter of chapters) await expectGone('/v1/chapters', 'chapter', chapter);
     });
 
     test('setNull: deleting the parent is 204 and the children stay with a null key', async () => {
@@ -88,7 +88,7 @@ for (const backend of BACKENDS) {
       const before = await get(`/v1/books/${book}`);
 
       assert.equal((await server.fetch(`/v1/editors/${editor}`, { method: 'DELETE' })).status, 204);
-      await expectGone('/v1/editors', 'editors', editor);
+      await expectGone('/v1/editors', 'editor', editor);
       const after = await get(`/v1/books/${book}`);
       assert.equal(after.editorId, null);
       assert.deepEqual({ ...after, editorId: before.editorId, updatedAt: before.updatedAt }, before, 'only the key changed');
@@ -104,7 +104,7 @@ for (const backend of BACKENDS) {
       const book = await create('/v1/books', { title: 'Annotated', authorId: author });
       const note = await create('/v1/notes', { text: 'margin', bookId: book });
       assert.equal((await server.fetch(`/v1/authors/${author}`, { method: 'DELETE' })).status, 204);
-      await expectGone('/v1/books', 'books', book);
+      await expectGone('/v1/books', 'book', book);
       const stored = await get(`/v1/notes/${note}`);
       assert.deepEqual([stored.text, stored.bookId], ['margin', null]);
     });
@@ -127,7 +127,7 @@ for (const backend of BACKENDS) {
       assert.equal((await get(`/v1/books/${book}`)).authorId, author, 'the cascade to books was rolled back');
       assert.equal((await server.fetch(`/v1/contracts/${contract}`, { method: 'DELETE' })).status, 204);
       assert.equal((await server.fetch(`/v1/authors/${author}`, { method: 'DELETE' })).status, 204, 'once unreferenced it can go');
-      await expectGone('/v1/books', 'books', book);
+      await expectGone('/v1/books', 'book', book);
     });
 
     test('a restrict further down a cascade refuses the whole delete', async () => {
@@ -149,7 +149,7 @@ for (const backend of BACKENDS) {
       assert.equal((await get(`/v1/chapters/${chapter}`)).bookId, book);
       assert.equal((await server.fetch(`/v1/loans/${loan}`, { method: 'DELETE' })).status, 204);
       assert.equal((await server.fetch(`/v1/authors/${author}`, { method: 'DELETE' })).status, 204);
-      await expectGone('/v1/chapters', 'chapters', chapter);
+      await expectGone('/v1/chapters', 'chapter', chapter);
     });
   });
 }

@@ -26,8 +26,10 @@ const model = compileOrThrow('validation', {
         at: { type: 'datetime', nullable: true },
         meta: { type: 'json', nullable: true },
         doc: { type: 'json', default: {} },
+        tags: { type: 'manyToMany', target: 'tags' },
       },
     },
+    tags: { fields: { label: { type: 'string' }, things: { type: 'manyToMany', target: 'things' } } },
   },
 });
 
@@ -79,6 +81,35 @@ const REFUSED: [field: string, value: unknown, code: string][] = [
   ['at', 'yesterday', 'format'],
   ['at', '2024-01-02', 'format'],
   ['doc', null, 'type'],
+];
+
+/** What the client reads: each message says what the value must be, in English, from the field's declaration. */
+const MESSAGES: [field: string, value: unknown, message: string][] = [
+  ['name', 'toolong', 'must be a string of 2 to 5 characters (this one has 7)'],
+  ['name', 'x', 'must be a string of 2 to 5 characters (this one has 1)'],
+  ['name', 12, 'must be a string of 2 to 5 characters'],
+  ['name', null, 'must be a string of 2 to 5 characters, not null'],
+  ['code', 'abc', 'must match the pattern ^[A-Z]{3}$'],
+  ['email', 'not-an-email', 'must be an email address'],
+  ['site', 'not a url', 'must be an absolute URL such as https://example.com/page'],
+  ['uid', 'zz', 'must be a UUID such as 123e4567-e89b-12d3-a456-426614174000'],
+  ['qty', 1.5, 'must be an integer from 0 to 10'],
+  ['qty', 11, 'must be an integer from 0 to 10'],
+  ['qty', null, 'must be an integer from 0 to 10, not null'],
+  ['big', 'x12', 'must be a 64-bit integer, as a string of up to 19 digits or a JSON integer'],
+  ['big', true, 'must be a 64-bit integer, as a string of up to 19 digits or a JSON integer (or null)'],
+  ['rank', '1001', 'must be a 64-bit integer from 1 to 1000, as a string of digits or a JSON integer'],
+  ['price', '1.234', 'must be a decimal with at most 6 digits before and 2 after the point (e.g. "12.50"); extra digits are not rounded'],
+  ['ratio', 'x', 'must be a number (or null)'],
+  ['flag', 'yes', 'must be true or false'],
+  ['kind', 'c', 'must be one of: a, b'],
+  ['kind', 3, 'must be one of: a, b'],
+  ['day', '2024-02-30', 'must be a date written YYYY-MM-DD, such as 2024-01-31'],
+  ['at', 'yesterday', 'must be a date and time in ISO 8601, such as 2024-01-31T09:30:00Z'],
+  ['doc', null, 'must be a JSON object, array, string, number or boolean, not null'],
+  ['tags', 'x', 'must be an array of tag ids, each a positive integer id'],
+  ['tags', [1, 'x'], 'must be a positive integer id'],
+  ['tags', [1, 2, 1], 'lists the same tag id twice (items 0 and 2)'],
 ];
 
 for (const backend of BACKENDS) {
@@ -153,6 +184,21 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('each message says in English what the value must be', async () => {
+      for (const [field, value, message] of MESSAGES) {
+        const res = await server.fetch('/v1/things', { method: 'POST', json: { name: 'ok', [field]: value } });
+        const problem = await expectProblem(res, 400, 'KILN_VALIDATION_FAILED');
+        assert.deepEqual(
+          problem.errors?.map((e) => e.message),
+          [message],
+          `${field} = ${JSON.stringify(value)}`,
+        );
+        const path = (problem.errors?.[0]?.path ?? '').replace(/\/\d+$/, '');
+        assert.equal(path, `/${field}`);
+        assert.equal(problem.detail, `${problem.errors?.[0]?.path}: ${message}`);
+      }
+    });
+
     test('the same rules apply to PATCH and PUT', async () => {
       const patch = await server.fetch(`/v1/things/${id}`, { method: 'PATCH', json: { qty: 99, day: 'monday' } });
       assert.deepEqual(pairs(await expectProblem(patch, 400, 'KILN_VALIDATION_FAILED')), [
@@ -217,7 +263,7 @@ for (const backend of BACKENDS) {
       ];
       const create = await expectProblem(await server.fetch('/v1/things', { method: 'POST', json: body }), 400, 'KILN_VALIDATION_FAILED');
       assert.deepEqual(pairs(create), expected);
-      assert.deepEqual(create.errors?.[3], { path: '/colour', code: 'unknown', message: '"colour" is not a field of things' });
+      assert.deepEqual(create.errors?.[3], { path: '/colour', code: 'unknown', message: '"colour" is not a thing field' });
       assert.deepEqual(create.errors?.[0], { path: '/id', code: 'readOnly', message: '"id" is set by the server and cannot be written' });
       for (const method of ['PATCH', 'PUT']) {
         const res = await server.fetch(`/v1/things/${id}`, { method, json: body });

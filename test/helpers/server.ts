@@ -69,7 +69,7 @@ export async function startTestServer(
   backend: Backend,
   overrides: Partial<Settings> = {},
   seed?: string,
-  extensions: Pick<StartOptions, 'authenticators' | 'rateLimiters' | 'access'> = {},
+  extensions: Pick<StartOptions, 'authenticators' | 'rateLimiters' | 'access' | 'routes'> = {},
 ): Promise<TestServer> {
   const settings = { ...resolveSettings({}), host: '127.0.0.1', port: 0, logLevel: 'info', ...overrides };
   const test = await createTestDatabase(backend, settings);

@@ -111,6 +111,14 @@ for (const backend of BACKENDS) {
       assert.equal(verify.code, 0);
 
       writeFileSync(modelPath, notes({ body: { type: 'text', default: '' } }));
+      const ungenerated = await kiln(['migrate', 'verify', ...m], env);
+      assert.equal(ungenerated.code, 1);
+      assert.equal(
+        ungenerated.out,
+        'kiln migrate verify: problems found\n' +
+          '  model: drop field notes.text (no migration covers it; run "kiln migrate generate")\n' +
+          '  model: add field notes.body (no migration covers it; run "kiln migrate generate")\n',
+      );
       const ambiguous = await kiln(['migrate', 'generate', ...m]);
       assert.equal(ambiguous.code, 1);
       assert.match(

@@ -59,9 +59,12 @@ describe('renames are never guessed', () => {
     cpSync(tmp.dir, copy.dir, { recursive: true });
     const result = await generate(v2, copy.dir, {
       allowDestructive: true,
-      ask: async (q) => {
-        asked.push(q);
-        return answers[asked.length - 1] ?? false;
+      ask: {
+        confirm: async (q) => {
+          asked.push(q);
+          return answers[asked.length - 1] ?? false;
+        },
+        text: async () => assert.fail('no free-text question here'),
       },
     });
     assert.deepEqual(asked, [
@@ -110,10 +113,14 @@ describe('renames are never guessed', () => {
     const output = new PassThrough();
     const ask = terminalAsker(input, output);
     assert.ok(ask);
-    const answer = ask('Renamed?');
+    const answer = ask.confirm('Renamed?');
     input.write('yes\n');
     assert.equal(await answer, true);
     assert.equal(String(output.read()), 'Renamed? [y/N] ');
+    const text = ask.text('Value?');
+    input.write('  lower(title) \n');
+    assert.equal(await text, 'lower(title)');
+    assert.equal(String(output.read()), 'Value? ');
     assert.deepEqual(['y', 'Y', ' yes ', 'n', '', 'yep'].map(isYes), [true, true, true, false, false, false]);
   });
 });

@@ -97,7 +97,11 @@ for (const backend of BACKENDS) {
         { ok: true, drift: [], pending: [], modelAhead: false },
       );
       const ahead = await verifyMigrations(db.db, tmp.dir, model(v2));
-      assert.deepEqual({ ok: ahead.ok, modelAhead: ahead.modelAhead }, { ok: false, modelAhead: true });
+      assert.deepEqual(
+        { ok: ahead.ok, modelAhead: ahead.modelAhead, modelChanges: ahead.modelChanges },
+        { ok: false, modelAhead: true, modelChanges: ['add field users.age', 'add unique constraint users_name_key (name)'] },
+      );
+      assert.deepEqual(clean.modelChanges, []);
     });
 
     test('an applied migration missing from the folder is refused', async () => {

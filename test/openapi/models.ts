@@ -3,6 +3,7 @@ import { compileOrThrow } from '../../src/model/load.js';
 /** uuid ids, every scalar type with its options, every relation kind, a resource without timestamps. */
 export const allTypesModel = () =>
   compileOrThrow('all-types', {
+    api: { title: 'All types', version: '0.1.0', contact: { name: 'Kiln tests', url: 'https://example.com/kiln' } },
     resources: {
       owners: {
         id: 'uuid',
@@ -47,6 +48,7 @@ export const allTypesModel = () =>
 /** Resource names whose schema names and operation ids would collide with others if taken as they are. */
 export const collidingNamesModel = () =>
   compileOrThrow('colliding-names', {
+    api: { contact: { email: 'tests@example.com' } },
     resources: {
       page: { fields: { title: { type: 'string' } } },
       problem: { fields: { title: { type: 'string' } } },

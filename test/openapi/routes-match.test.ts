@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
         const served = (path = '') => path.startsWith('/v1/') || path === '/healthz' || path === '/readyz';
         const registered = registeredRoutes(server.kiln.app).filter((r) => served(r.split(' ')[1]) && !r.startsWith('HEAD '));
         assert.deepEqual(registered.sort(), documentedOperations(document).sort());
-        assert.equal(registered.length, model.resources.length * 7 + 2);
+        assert.equal(registered.length, model.resources.length * 7 + 2 + (model.extensions?.routes.length ?? 0));
       });
 
       test('the probes and a refused Accept answer as documented', async () => {
@@ -119,6 +119,15 @@ for (const backend of BACKENDS) {
               }
             }
           }
+        }
+        // Custom routes (the blog's publish): each is served by its own route and answers as documented.
+        for (const custom of model.extensions?.routes ?? []) {
+          const template = `/v1${custom.path.replace(/:(\w+)/g, '{$1}')}`;
+          const requestId = `custom-${randomUUID()}`;
+          const res = await server.fetch(template.replace(/\{\w+\}/g, '987654321'), { method: custom.method, headers: { 'x-request-id': requestId } });
+          assert.equal(await matchedRoute(server, requestId), template);
+          await check.check(custom.method, template, res);
+          served++;
         }
         // The two probes are checked in their own test above.
         assert.equal(served + 2, documented.size, 'every documented operation was requested');

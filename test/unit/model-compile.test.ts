@@ -142,7 +142,7 @@ describe('compileModel: every problem is reported with its path and a fix', () =
     assert.match(problems[1]?.message ?? '', /missing resource "people"/);
     assert.match(problems[1]?.hint ?? '', /use one of: posts/);
     assert.match(problems[2]?.message ?? '', /reserved/);
-    assert.match(problems[3]?.message ?? '', /does not fit a enum field/);
+    assert.match(problems[3]?.message ?? '', /does not fit an enum field/);
   });
 
   const cases: [string, unknown, string, RegExp][] = [

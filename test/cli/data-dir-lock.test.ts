@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { StartupError } from '../../src/config/startup-error.js';
+import { LOCK_FILE, lockDataDir } from '../../src/db/data-dir-lock.js';
+import { openPglite } from '../../src/db/pglite.js';
+import { BLOG_MODEL_PATH } from '../helpers/blog.js';
+import { runCliProcess, STACK_LINE } from '../helpers/cli-process.js';
+import { type ServeProcess, spawnServe } from '../helpers/serve-process.js';
+
+const root = mkdtempSync(join(tmpdir(), 'kiln-lock-'));
+const running = new Set<ServeProcess>();
+after(() => {
+  for (const serve of running) serve.child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+let folders = 0;
+function dataDir(): string {
+  return join(root, `data-${++folders}`);
+}
+
+async function serveOn(dir: string): Promise<ServeProcess> {
+  const serve = await spawnServe({ KILN_DATA_DIR: dir });
+  running.add(serve);
+  return serve;
+}
+
+async function stop(serve: ServeProcess): Promise<number | null> {
+  serve.child.kill('SIGTERM');
+  const code = await serve.exit;
+  running.delete(serve);
+  return code;
+}
+
+const inUse = (dir: string, pid: number | undefined) =>
+  `the data folder ${dir} is in use by another Kiln process (pid ${pid}). Stop it first, or set KILN_DATA_DIR to another folder.`;
+
+describe('the PGlite data folder is locked while a process serves it', () => {
+  test('a second serve and `migrate status` beside a running serve refuse; after it stops, a new one starts', async () => {
+    const dir = dataDir();
+    const first = await serveOn(dir);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${first.child.pid}\n`);
+
+    const second = await runCliProcess(['serve', '--migrate', '--model', BLOG_MODEL_PATH], { KILN_DATA_DIR: dir });
+    assert.equal(second.code, 1);
+    assert.equal(second.stderr, `kiln serve: ${inUse(dir, first.child.pid)}\n`);
+    assert.doesNotMatch(second.stderr, STACK_LINE);
+
+    const status = await runCliProcess(['migrate', 'status', '--model', BLOG_MODEL_PATH], { KILN_DATA_DIR: dir });
+    assert.equal(status.code, 1);
+    assert.equal(status.stderr, `kiln migrate status: ${inUse(dir, first.child.pid)}\n`);
+
+    const dev = await runCliProcess(['dev', '--model', BLOG_MODEL_PATH], { KILN_DATA_DIR: dir });
+    assert.equal(dev.code, 1);
+    assert.equal(dev.stderr, `kiln dev: ${inUse(dir, first.child.pid)}\n`);
+
+    assert.equal((await fetch(`${first.url}/v1/posts`)).status, 200, 'the first server serves on, untouched');
+    assert.equal(await stop(first), 0, first.stderr());
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false, 'a clean stop removes the lock');
+
+    const third = await serveOn(dir);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${third.child.pid}\n`);
+    assert.equal(await stop(third), 0);
+  });
+
+  test('a process killed with SIGKILL leaves its lock, and the next start takes it over', async () => {
+    const dir = dataDir();
+    const killed = await serveOn(dir);
+    killed.child.kill('SIGKILL');
+    await killed.exit;
+    running.delete(killed);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${killed.child.pid}\n`);
+    const next = await serveOn(dir);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${next.child.pid}\n`);
+    assert.equal(await stop(next), 0);
+  });
+});
+
+describe('lockDataDir in one process', () => {
+  test('a folder open in this process cannot be opened again until it is closed', async () => {
+    const dir = dataDir();
+    const db = await openPglite(dir);
+    await assert.rejects(openPglite(dir), (e: unknown) => {
+      assert.ok(e instanceof StartupError);
+      assert.equal(e.message, `the data folder ${dir} is already open in this process; close it first`);
+      return true;
+    });
+    await db.close();
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+    const again = await openPglite(dir);
+    await again.close();
+  });
+
+  test("this process's own pid in a lock it does not hold is stale: a container restarted under the same pid", async () => {
+    const dir = dataDir();
+    mkdirSync(dir);
+    writeFileSync(join(dir, LOCK_FILE), `${process.pid}\n`);
+    const lock = await lockDataDir(dir);
+    lock.release();
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+  });
+
+  test('a running process holds its lock; an unreadable lock is taken over only once it is old', async () => {
+    const dir = dataDir();
+    mkdirSync(dir);
+    // The parent of this test process runs as long as the test does.
+    writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
+    await assert.rejects(lockDataDir(dir), { name: 'StartupError', message: inUse(dir, process.ppid) });
+
+    writeFileSync(join(dir, LOCK_FILE), '');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, LOCK_FILE), old, old);
+    const lock = await lockDataDir(dir);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${process.pid}\n`);
+    lock.release();
+    lock.release();
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+  });
+
+  test('release leaves a lock that is no longer its own', async () => {
+    const dir = dataDir();
+    mkdirSync(dir);
+    const lock = await lockDataDir(dir);
+    writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
+    lock.release();
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${process.ppid}\n`);
+  });
+
+  test('a data folder that cannot be created is named, with the setting to change', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, '');
+    await assert.rejects(openPglite(join(file, 'data')), {
+      name: 'StartupError',
+      message: `cannot use the data folder ${file}/data: ENOTDIR: not a directory, mkdir '${file}/data'. Set KILN_DATA_DIR to a folder this user can write.`,
+    });
+  });
+});

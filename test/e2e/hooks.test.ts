@@ -1,0 +1,182 @@
+/**
+ * Lifecycle hooks over HTTP: a before-hook changes the input (and may set readOnly fields), refuses
+ * with a KilnError, or fails; its own writes commit or roll back with the write; after-hooks run once
+ * the write committed and cannot change the answer; afterRead changes what reads return. Resources
+ * without hooks keep their single-statement writes.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { expectProblem } from '../helpers/problem.js';
+import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
+import { calls, hooksModel, probe, seenAfterCommit } from './hooks-model.js';
+
+for (const backend of BACKENDS) {
+  describe(`lifecycle hooks (${backend})`, () => {
+    let server: TestServer;
+    const create = (json: unknown) => server.fetch('/v1/notes', { method: 'POST', json });
+    const count = async (table: string) => Number((await server.db.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}"`))[0]?.n);
+
+    before(async () => {
+      server = await startTestServer(hooksModel, backend);
+    });
+    after(() => server.close());
+    beforeEach(() => {
+      calls.length = 0;
+      seenAfterCommit.length = 0;
+      probe.query = undefined;
+    });
+
+    test('beforeCreate sees the validated input and sets a readOnly field the client may not send', async () => {
+      const res = await create({ title: 'Hello World' });
+      assert.equal(res.status, 201);
+      const { data } = await res.json();
+      assert.equal(data.slug, 'hello-world');
+      assert.equal(data.title, 'Hello World', 'the create answers the row written, not one changed by afterCreate or afterRead');
+      assert.deepEqual(calls[0], { hook: 'beforeCreate', detail: { title: 'Hello World' } });
+      const sent = await expectProblem(await create({ title: 'x', slug: 'mine' }), 400, 'KILN_VALIDATION_FAILED');
+      assert.deepEqual(sent.errors, [{ path: '/slug', code: 'readOnly', message: '"slug" is set by the server and cannot be written' }]);
+    });
+
+    test('a hook refusing with an app error code answers its problem+json, and nothing is written', async () => {
+      const before = await count('notes');
+      const body = await expectProblem(await create({ title: 'refuse' }), 409, 'TEST_TITLE_TAKEN');
+      assert.equal(body.title, 'Title already taken');
+      assert.equal(body.detail, 'the title "refuse" is taken');
+      assert.equal(body.type, 'https://kiln.dev/errors/TEST_TITLE_TAKEN');
+      assert.equal(await count('notes'), before);
+    });
+
+    test("a hook's own writes (through ops and raw SQL on tx) roll back with a refused write", async () => {
+      const audits = await count('audits');
+      await expectProblem(await create({ title: 'rollback' }), 409, 'TEST_TITLE_TAKEN');
+      assert.equal(await count('audits'), audits, 'no audit row survives the refusal');
+    });
+
+    test("a hook's own writes commit with the write, and its reads see them", async () => {
+      const audits = await count('audits');
+      const res = await create({ title: 'audited' });
+      assert.equal(res.status, 201);
+      const { data } = await res.json();
+      assert.match(data.body, /^audit \d+$/);
+      assert.equal(await count('audits'), audits + 1);
+    });
+
+    test('a hook that throws anything but a KilnError answers 500 KILN_INTERNAL, logged, not leaked; the server keeps serving', async () => {
+      const before = await count('notes');
+      const res = await create({ title: 'crash' });
+      const id = res.headers.get('x-request-id');
+      const body = await expectProblem(res, 500, 'KILN_INTERNAL');
+      assert.doesNotMatch(JSON.stringify(body), /secret internal failure/);
+      const line = server.logs.find((l) => l.hook === 'notes.beforeCreate' && l.reqId === id);
+      assert.ok(line, 'the log names the hook under the request id');
+      assert.match(JSON.stringify(line), /secret internal failure/);
+      assert.equal(await count('notes'), before);
+      assert.equal((await create({ title: 'still serving' })).status, 201);
+    });
+
+    test('a hook handing back a value the model refuses is the hook’s fault: 500, with the field in the log', async () => {
+      for (const [title, field] of [
+        ['bad output', '/slug'],
+        ['bad enum', '/mood'],
+      ] as const) {
+        const res = await create({ title });
+        const id = res.headers.get('x-request-id');
+        const body = await expectProblem(res, 500, 'KILN_INTERNAL');
+        assert.equal(body.errors, undefined);
+        const line = server.logs.find((l) => l.hook === 'notes.beforeCreate' && l.reqId === id);
+        assert.ok(line);
+        assert.match(JSON.stringify(line), new RegExp(`${field}: `));
+      }
+    });
+
+    test('afterCreate runs after the commit, with a copy of the row', async () => {
+      probe.query = async (id) => (await server.db.query(`SELECT "title" FROM "notes" WHERE "id" = $1`, [id]))[0];
+      const res = await create({ title: 'committed first' });
+      assert.equal(res.status, 201);
+      const { data } = await res.json();
+      assert.equal(data.title, 'committed first', 'what the hook did to its row is not in the answer');
+      assert.deepEqual(seenAfterCommit, [{ title: 'committed first' }], 'another connection already sees the row');
+      assert.deepEqual(
+        calls.map((c) => c.hook),
+        ['beforeCreate', 'afterCreate'],
+      );
+    });
+
+    test('a failing after-hook is logged with the request id and does not change the answer', async () => {
+      const res = await create({ title: 'mail', body: 'fail after' });
+      assert.equal(res.status, 201);
+      const id = res.headers.get('x-request-id');
+      const line = server.logs.find((l) => l.hook === 'notes.afterCreate' && l.requestId === id);
+      assert.ok(line, 'the failure is logged');
+      assert.equal(line.msg, 'after-hook failed; the write stands and the answer is unchanged');
+      assert.equal((await server.fetch(`/v1/notes/${(await res.json()).data.id}`)).status, 200, 'the write stands');
+    });
+
+    test('beforeUpdate gets the id and the changed fields, may change them, and may refuse', async () => {
+      const { data } = await (await create({ title: 'Before' })).json();
+      calls.length = 0;
+      const res = await server.fetch(`/v1/notes/${data.id}`, { method: 'PATCH', json: { title: 'After Rename' } });
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).data.slug, 'after-rename');
+      assert.deepEqual(calls, [
+        { hook: 'beforeUpdate', detail: { id: data.id, title: 'After Rename', replace: false } },
+        { hook: 'afterUpdate', detail: data.id },
+      ]);
+      await expectProblem(await server.fetch(`/v1/notes/${data.id}`, { method: 'PATCH', json: { title: 'refuse' } }), 409, 'TEST_TITLE_TAKEN');
+      const put = await server.fetch(`/v1/notes/${data.id}`, { method: 'PUT', json: { title: 'Replaced' } });
+      assert.equal(put.status, 200);
+      assert.equal((await put.json()).data.slug, 'replaced');
+      assert.deepEqual(calls.at(-2)?.detail, { id: data.id, title: 'Replaced', replace: true });
+    });
+
+    test('beforeDelete may refuse; afterDelete gets the id', async () => {
+      const first = await server.fetch('/v1/notes/1', { method: 'DELETE' });
+      const body = await expectProblem(first, 403, 'KILN_FORBIDDEN');
+      assert.equal(body.detail, 'the first note stays');
+      const { data } = await (await create({ title: 'Doomed' })).json();
+      calls.length = 0;
+      assert.equal((await server.fetch(`/v1/notes/${data.id}`, { method: 'DELETE' })).status, 204);
+      assert.deepEqual(calls, [
+        { hook: 'beforeDelete', detail: { id: data.id } },
+        { hook: 'afterDelete', detail: data.id },
+      ]);
+    });
+
+    test('afterRead changes each record a get or a list returns; fields outside the schema are dropped', async () => {
+      const { data } = await (await create({ title: 'quiet words' })).json();
+      const one = await (await server.fetch(`/v1/notes/${data.id}`)).json();
+      assert.equal(one.data.title, 'QUIET WORDS');
+      assert.equal(one.data.secret, undefined);
+      const list = await (await server.fetch('/v1/notes?slug=quiet-words')).json();
+      assert.deepEqual(
+        list.data.map((n: { title: string }) => n.title),
+        ['QUIET WORDS'],
+      );
+    });
+
+    test('an idempotent create runs the hooks once, in the key’s transaction', async () => {
+      const headers = { 'idempotency-key': `hooks-${backend}` };
+      const first = await server.fetch('/v1/notes', { method: 'POST', json: { title: 'Once Only' }, headers });
+      const again = await server.fetch('/v1/notes', { method: 'POST', json: { title: 'Once Only' }, headers });
+      assert.equal(first.status, 201);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal((await again.json()).data.slug, 'once-only');
+      assert.deepEqual(
+        calls.map((c) => c.hook),
+        ['beforeCreate', 'afterCreate'],
+      );
+    });
+
+    test('a resource without hooks writes without a transaction, as before', async () => {
+      const statements: string[] = [];
+      const stop = server.db.observe((text) => statements.push(text));
+      try {
+        assert.equal((await server.fetch('/v1/tags', { method: 'POST', json: { name: 'plain' } })).status, 201);
+      } finally {
+        stop();
+      }
+      assert.equal(statements.length, 1, statements.join('\n'));
+      assert.match(statements[0] ?? '', /^INSERT/);
+    });
+  });
+}
