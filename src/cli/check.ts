@@ -6,7 +6,7 @@ import type { CliOptions } from './main.js';
 export async function runCheck(options: CliOptions): Promise<number> {
   const model = await loadModel(options.model);
   const { apiPrefix } = resolveSettings(process.env);
-  const out: string[] = [`${options.model}: the model is valid (${model.resources.length} resources)`, ''];
+  const out: string[] = [`${options.model}: the model is valid (${model.resources.length} resource${model.resources.length === 1 ? '' : 's'})`, ''];
   for (const r of model.resources) {
     const base = `${apiPrefix}/${r.path}`;
     out.push(`${r.name}  (table ${r.table})`);
@@ -24,7 +24,14 @@ export async function runCheck(options: CliOptions): Promise<number> {
       out.push(`  ${f.name.padEnd(14)} ${type}${flags.length ? `  ${flags.join(', ')}` : ''}`);
     }
     for (const rel of r.relations) out.push(`  ${rel.name.padEnd(14)} ${rel.kind} → ${rel.target}`);
+    const hooks = Object.keys(model.extensions?.hooks.get(r.name) ?? {});
+    if (hooks.length > 0) out.push(`  hooks: ${hooks.join(', ')}`);
     out.push('');
+  }
+  const routes = model.extensions?.routes ?? [];
+  if (routes.length > 0) {
+    out.push('custom routes');
+    for (const route of routes) out.push(`  ${route.method} ${apiPrefix}${route.path}${route.summary ? `  ${route.summary}` : ''}`);
   }
   console.log(out.join('\n').trimEnd());
   return 0;

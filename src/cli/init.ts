@@ -58,7 +58,9 @@ export async function runInit(options: CliOptions): Promise<number> {
     console.error(`kiln init: cannot write the project in ${shown}: ${(error as Error).message}`);
     return 1;
   }
-  const cd = relative(process.cwd(), dir);
+  // The folder as the user named it, unless the relative path is the shorter way to say it.
+  const fromHere = relative(process.cwd(), dir);
+  const cd = fromHere === '' || fromHere.length <= shown.length ? fromHere : shown;
   console.log(
     [
       `kiln init: created the Kiln project "${name}" in ${shown}`,

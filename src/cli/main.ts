@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCheck } from './check.js';
 import { runInit } from './init.js';
 import { runMigrate } from './migrate.js';
-import { defaultModelPath } from './model-path.js';
+import { defaultModelPath, MODEL_FILE_NAMES } from './model-path.js';
 import { runOpenapi } from './openapi.js';
 import { runDev, runServe } from './serve.js';
 import { COMMANDS, commandUsage, generalUsage, type Invocation, MIGRATE_COMMANDS, type MigrateCommandName, migrateUsage } from './usage.js';
@@ -57,6 +58,9 @@ const ALLOWED: Record<Invocation, readonly string[]> = {
   'migrate verify': DATABASE_FLAGS,
   'migrate squash': ['model', 'config', 'migrations', 'name', 'help'],
 };
+
+/** The commands that read the model file (the others need only the migrations beside it). */
+const LOADS_MODEL: readonly Invocation[] = ['serve', 'dev', 'check', 'openapi', 'migrate generate', 'migrate verify', 'migrate squash'];
 
 type Values = {
   -readonly [K in keyof typeof FLAGS]?: (typeof FLAGS)[K] extends { multiple: true }
@@ -136,6 +140,13 @@ export async function main(argv: string[]): Promise<number> {
     count,
     dir: name === 'init' ? positionals[0] : undefined,
   };
+  if (values.model === undefined && process.env.KILN_MODEL === undefined && LOADS_MODEL.includes(name) && !existsSync(options.model)) {
+    console.error(
+      `kiln ${name}: no model file in ${process.cwd()} (looked for ${MODEL_FILE_NAMES.join(', ')})\n` +
+        'Create a project with "npx kilnjs init", or name the model file with --model PATH.',
+    );
+    return 1;
+  }
   try {
     switch (name) {
       case 'serve':

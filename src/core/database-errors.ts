@@ -4,6 +4,8 @@ import { KilnError } from './errors.js';
 
 interface ConstraintInfo {
   readonly resource: string;
+  /** One record of the resource in words ("blog post"), for messages. */
+  readonly singular: string;
   /** Field names for unique constraints; the relation name for foreign keys. */
   readonly fields: readonly string[];
   readonly relation?: string;
@@ -19,12 +21,18 @@ export class DatabaseErrorMapper {
 
   constructor(model: Model) {
     for (const r of model.resources) {
-      for (const u of r.uniques) this.#uniques.set(u.name, { resource: r.name, fields: u.fields });
+      for (const u of r.uniques) this.#uniques.set(u.name, { resource: r.name, singular: r.singular, fields: u.fields });
       for (const rel of r.relations) {
-        if (rel.kind === 'belongsTo') this.#foreignKeys.set(rel.constraint, { resource: r.name, fields: [rel.foreignKey], relation: rel.name });
+        if (rel.kind === 'belongsTo')
+          this.#foreignKeys.set(rel.constraint, { resource: r.name, singular: r.singular, fields: [rel.foreignKey], relation: rel.name });
         if (rel.kind === 'manyToMany') {
           // PostgreSQL names inline REFERENCES constraints <table>_<column>_fkey.
-          this.#foreignKeys.set(`${rel.joinTable}_${rel.targetColumn}_fkey`, { resource: r.name, fields: [rel.name], relation: rel.name });
+          this.#foreignKeys.set(`${rel.joinTable}_${rel.targetColumn}_fkey`, {
+            resource: r.name,
+            singular: r.singular,
+            fields: [rel.name],
+            relation: rel.name,
+          });
         }
       }
     }
@@ -67,7 +75,7 @@ export class DatabaseErrorMapper {
     const fields = info?.fields ?? [];
     const named = fields.length > 0 ? fields.join(', ') : 'a unique field';
     return new KilnError('KILN_UNIQUE_VIOLATION', {
-      detail: `another ${info?.resource ?? 'record'} already has this value of ${named}`,
+      detail: `another ${info?.singular ?? 'record'} already has this value of ${named}`,
       errors: fields.map((f) => ({ path: `/${f}`, code: 'unique', message: `must be unique; the value is already taken` })),
     });
   }

@@ -67,7 +67,7 @@ export class Operations {
     this.#execute = new Executor(options.db, options.compiled, options.errors, options.cursors);
     this.#policy = options.policy ?? OPEN_ACCESS;
     this.#limiters = options.rateLimiters ?? [];
-    this.#hooks = new HookRunner(options.compiled.model);
+    this.#hooks = new HookRunner(options.compiled.model, options.errors);
   }
 
   get db(): Database {

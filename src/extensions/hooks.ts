@@ -6,6 +6,7 @@
  * the cause in the log under the request id.
  */
 import type { CompiledResource } from '../core/compiled-model.js';
+import type { DatabaseErrorMapper } from '../core/database-errors.js';
 import { KilnError } from '../core/errors.js';
 import type { Variant, WriteInput } from '../core/input.js';
 import type { Row } from '../core/query.js';
@@ -28,7 +29,11 @@ export class HookRunner {
   /** Whether any resource has an after-hook: only then do transactions keep a queue. */
   readonly queuesAfterCommit: boolean;
 
-  constructor(model: Model) {
+  /** A hook's own queries fail like any other statement: a lost connection is 503, a timeout 503, a duplicate 409. */
+  readonly #databaseErrors: DatabaseErrorMapper;
+
+  constructor(model: Model, databaseErrors: DatabaseErrorMapper) {
+    this.#databaseErrors = databaseErrors;
     this.#hooks = model.extensions?.hooks ?? new Map();
     this.queuesAfterCommit = [...this.#hooks.values()].some((h) => h.afterCreate || h.afterUpdate || h.afterDelete);
   }
@@ -114,7 +119,7 @@ export class HookRunner {
       return await call();
     } catch (error) {
       if (error instanceof KilnError) throw error;
-      throw this.#fault(r, name, ctx, error);
+      throw this.#databaseErrors.map(error) ?? this.#fault(r, name, ctx, error);
     }
   }
 

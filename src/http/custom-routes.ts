@@ -15,6 +15,7 @@ import { ExactNumber } from '../core/exact-number.js';
 import { validationFailed } from '../core/input.js';
 import type { Operations } from '../core/operations.js';
 import type { Row } from '../core/query.js';
+import { schemaMessage } from '../core/schema-messages.js';
 import type { JsonSchema } from '../core/schemas.js';
 import { checkRoutes, checkRouteTargets } from '../extensions/check.js';
 import type { ResourceResponse, RouteDefinition } from '../extensions/types.js';
@@ -170,7 +171,7 @@ function fieldError(e: ErrorObject, pointer: string): FieldError {
     const name = (e.params as { additionalProperty: string }).additionalProperty;
     return { path: `${pointer}${e.instancePath}/${name}`, code: 'unknown', message: `"${name}" is not accepted here` };
   }
-  return { path: `${pointer}${e.instancePath}` || '/', code: e.keyword, message: e.message ?? 'is invalid' };
+  return { path: `${pointer}${e.instancePath}` || '/', code: e.keyword, message: schemaMessage(e) };
 }
 
 /** The body parser keeps long numbers exact (ExactNumber); a custom route's schema sees JSON numbers. */

@@ -52,7 +52,9 @@ describe('kiln check', () => {
       '  author         belongsTo → users',
       '  comments       hasMany → comments',
       '  tags           manyToMany → tags',
+      '  hooks: beforeCreate',
     ]);
+    assert.deepEqual(out.slice(out.indexOf('custom routes')).trimEnd().split('\n'), ['custom routes', '  POST /v1/posts/:id/publish  Publish a post']);
     for (const name of ['users  (table users)', 'comments  (table comments)', 'tags  (table tags)']) assert.ok(lines.includes(name), name);
     assert.ok(lines.includes('  email          string  required, unique'));
     assert.ok(lines.includes('  passwordHash   string  required, hidden'));

@@ -32,7 +32,7 @@ describe('kiln finds the model file when neither --model nor KILN_MODEL names it
     const { code, out, err } = await runCli(['check'], { cwd: dir, env });
     assert.equal(err, '');
     assert.equal(code, 0);
-    assert.equal(out.split('\n')[0], 'kiln.yaml: the model is valid (1 resources)');
+    assert.equal(out.split('\n')[0], 'kiln.yaml: the model is valid (1 resource)');
     assert.deepEqual(resources(out), ['notes']);
   });
 
@@ -43,7 +43,7 @@ describe('kiln finds the model file when neither --model nor KILN_MODEL names it
     ] as const) {
       const { code, out } = await runCli(['check'], { cwd: folder({ [name]: text }), env });
       assert.equal(code, 0, name);
-      assert.equal(out.split('\n')[0], `${name}: the model is valid (1 resources)`);
+      assert.equal(out.split('\n')[0], `${name}: the model is valid (1 resource)`);
     }
   });
 
@@ -54,7 +54,7 @@ describe('kiln finds the model file when neither --model nor KILN_MODEL names it
     });
     const first = await runCli(['check'], { cwd: both, env });
     assert.equal(first.code, 0, first.err);
-    assert.equal(first.out.split('\n')[0], 'kiln.config.ts: the model is valid (1 resources)');
+    assert.equal(first.out.split('\n')[0], 'kiln.config.ts: the model is valid (1 resource)');
     assert.deepEqual(resources(first.out), ['fromTs']);
 
     const data = folder({ 'kiln.json': '{ "resources": { "fromJson": { "fields": { "a": { "type": "string" } } } } }', 'kiln.yaml': yamlModel('fromYaml') });
@@ -68,12 +68,23 @@ describe('kiln finds the model file when neither --model nor KILN_MODEL names it
     assert.deepEqual(resources((await runCli(['check'], { cwd: dir, env: { KILN_MODEL: 'third.yaml' } })).out), ['fromThird']);
   });
 
-  test('a folder without a model file: the error names kiln.config.ts', async () => {
+  test('a folder without a model file: the error lists the names looked for and how to create one', async () => {
     const dir = folder({ 'README.md': '# nothing here\n' });
     const { code, out, err } = await runCli(['check'], { cwd: dir, env });
     assert.equal(code, 1);
     assert.equal(out, '');
-    assert.equal(err, `kiln check: ${join(dir, 'kiln.config.ts')}: the model has 1 problem:\n  - (file): the file does not exist\n    fix: check the path`);
+    assert.equal(
+      err,
+      `kiln check: no model file in ${dir} (looked for kiln.config.ts, kiln.config.mts, kiln.config.cts, kiln.config.js, kiln.config.mjs, kiln.config.cjs, kiln.yaml, kiln.yml, kiln.json)\n` +
+        'Create a project with "npx kilnjs init", or name the model file with --model PATH.',
+    );
+  });
+
+  test('a model file named with --model that does not exist: the file named and "check the path"', async () => {
+    const dir = folder({ 'README.md': '# nothing here\n' });
+    const { code, err } = await runCli(['check', '--model', 'missing.ts'], { cwd: dir, env });
+    assert.equal(code, 1);
+    assert.equal(err, `kiln check: ${join(dir, 'missing.ts')}: the model has 1 problem:\n  - (file): the file does not exist\n    fix: check the path`);
   });
 });
 
@@ -100,7 +111,7 @@ describe('a TypeScript model that imports kilnjs', () => {
       const { code, out, err } = await runCli(['check'], { cwd: project(packageJson), env: { KILN_MODEL: undefined } });
       assert.equal(err, '');
       assert.equal(code, 0);
-      assert.equal(out.split('\n')[0], 'kiln.config.ts: the model is valid (1 resources)');
+      assert.equal(out.split('\n')[0], 'kiln.config.ts: the model is valid (1 resource)');
       assert.deepEqual(resources(out), ['notes']);
     });
   }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ResourceDeclaration } from '../../src/model/declaration.js';
 import { compileOrThrow } from '../../src/model/load.js';
 import { allTypesDeclaration } from '../fixtures/all-types.js';
-import { blogModel } from '../helpers/blog.js';
+import { blogModelWithoutCode } from '../helpers/blog.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, startTestServer, type TestResponse, type TestServer } from '../helpers/server.js';
 
@@ -118,7 +118,7 @@ for (const backend of BACKENDS) {
     let authorId: number;
     let tagIds: number[];
     before(async () => {
-      server = await startTestServer(await blogModel(), backend, { includeLimit: 50 });
+      server = await startTestServer(await blogModelWithoutCode(), backend, { includeLimit: 50 });
       const author = { email: 'ada@example.com', name: 'Ada', passwordHash: 'x' };
       authorId = (await createdOne(await server.fetch('/v1/users', { method: 'POST', json: author }))).id;
       tagIds = (await created(await server.fetch('/v1/tags/bulk', { method: 'POST', json: Array.from({ length: 30 }, (_, i) => ({ name: `tag-${i}` })) }))).map(

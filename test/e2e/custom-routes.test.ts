@@ -92,9 +92,9 @@ for (const backend of BACKENDS) {
         'KILN_BODY_MALFORMED',
       );
       const path = await expectProblem(await server.fetch('/v1/notes/abc/shout', { method: 'POST', json: { reason: 'x' } }), 400, 'KILN_PATH_INVALID');
-      assert.deepEqual(path.errors, [{ path: 'id', code: 'type', message: 'must be integer' }]);
+      assert.deepEqual(path.errors, [{ path: 'id', code: 'type', message: 'must be an integer' }]);
       const query = await expectProblem(await server.fetch('/v1/stats/notes?top=99'), 400, 'KILN_QUERY_INVALID');
-      assert.deepEqual(query.errors, [{ path: 'top', code: 'maximum', message: 'must be <= 10' }]);
+      assert.deepEqual(query.errors, [{ path: 'top', code: 'maximum', message: 'must be at most 10' }]);
     });
 
     test('the handler’s context comes from the authenticators; the answer holds only what the schema declares', async () => {

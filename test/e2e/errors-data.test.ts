@@ -38,7 +38,7 @@ for (const backend of BACKENDS) {
 
     test('a duplicate unique value is 409 KILN_UNIQUE_VIOLATION naming the field', async () => {
       const problem = await expectProblem(await post('/v1/authors', { handle: 'ada' }), 409, 'KILN_UNIQUE_VIOLATION');
-      assert.equal(problem.detail, 'another authors already has this value of handle');
+      assert.equal(problem.detail, 'another author already has this value of handle');
       assert.deepEqual(problem.errors, [{ path: '/handle', code: 'unique', message: 'must be unique; the value is already taken' }]);
       const other = (await (await post('/v1/authors', { handle: 'grace' })).json()).data.id;
       const patch = await server.fetch(`/v1/authors/${other}`, { method: 'PATCH', json: { handle: 'ada' } });
@@ -52,7 +52,7 @@ for (const backend of BACKENDS) {
       assert.equal((await post('/v1/books', { title: 'Notes', edition: 1, authorId })).status, 201);
       assert.equal((await post('/v1/books', { title: 'Notes', edition: 2, authorId })).status, 201);
       const problem = await expectProblem(await post('/v1/books', { title: 'Notes', authorId }), 409, 'KILN_UNIQUE_VIOLATION');
-      assert.equal(problem.detail, 'another books already has this value of title, edition');
+      assert.equal(problem.detail, 'another book already has this value of title, edition');
       assert.deepEqual(
         problem.errors?.map((e) => [e.path, e.code]),
         [

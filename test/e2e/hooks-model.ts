@@ -36,6 +36,10 @@ export const hooksModel = compileOrThrow(
             calls.push({ hook: 'beforeCreate', detail: { ...input } });
             if (input.title === 'refuse') throw new KilnError(TITLE_TAKEN, { detail: 'the title "refuse" is taken' });
             if (input.title === 'crash') throw new Error('secret internal failure');
+            if (input.title === 'raw duplicate') {
+              // The hook's own statement fails in the database: answered like any statement's failure, not as the hook's bug.
+              await tx.query(`INSERT INTO "notes" ("title", "slug") VALUES ('one', 'same-slug'), ('two', 'same-slug')`);
+            }
             if (input.title === 'rollback') {
               await ops.create(ctx, 'audits', { message: 'written before the refusal' });
               await tx.query(`INSERT INTO "audits" ("message") VALUES ($1)`, ['raw insert before the refusal']);

@@ -74,6 +74,13 @@ for (const backend of BACKENDS) {
       assert.equal((await create({ title: 'still serving' })).status, 201);
     });
 
+    test('a database error in a hook’s own query is answered as that error (409 here), not as a bug of the hook', async () => {
+      const before = await count('notes');
+      const body = await expectProblem(await create({ title: 'raw duplicate' }), 409, 'KILN_UNIQUE_VIOLATION');
+      assert.equal(body.detail, 'another note already has this value of slug');
+      assert.equal(await count('notes'), before);
+    });
+
     test('a hook handing back a value the model refuses is the hook’s fault: 500, with the field in the log', async () => {
       for (const [title, field] of [
         ['bad output', '/slug'],

@@ -165,7 +165,7 @@ for (const backend of BACKENDS) {
       ];
       for (const [body, fields, paths] of cases) {
         const problem = await expectProblem(await server.fetch('/v1/products', { method: 'POST', json: body }), 409, 'KILN_UNIQUE_VIOLATION');
-        assert.equal(problem.detail, `another products already has this value of ${fields}`);
+        assert.equal(problem.detail, `another product already has this value of ${fields}`);
         assert.deepEqual(
           problem.errors?.map((e) => e.path),
           paths,

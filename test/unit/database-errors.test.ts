@@ -24,7 +24,7 @@ describe('DatabaseErrorMapper', () => {
     assert.deepEqual(summary(mapper.map(pgError('23505', { constraint: 'users_email_key' }))), {
       code: 'KILN_UNIQUE_VIOLATION',
       status: 409,
-      detail: 'another users already has this value of email',
+      detail: 'another user already has this value of email',
       errors: [{ path: '/email', code: 'unique', message: 'must be unique; the value is already taken' }],
     });
   });
