@@ -108,15 +108,11 @@ function valueSchema(field: ColumnField, direction: 'input' | 'output', limits: 
     case 'decimal':
       return direction === 'input' ? decimalInput(field, maxLength) : { type: 'string', maxLength, pattern: DECIMAL_PATTERN };
     case 'boolean':
-      return { type: 'boolean' };
     case 'date':
-      return { type: 'string', format: 'date', maxLength };
     case 'datetime':
-      return { type: 'string', format: 'date-time', maxLength };
     case 'enum':
-      return { type: 'string', enum: [...(field.values ?? [])] };
     case 'uuid':
-      return { type: 'string', format: 'uuid', maxLength };
+      return fixedFormatSchema(field.type, field.values, maxLength);
     case 'json':
       return direction === 'input' ? jsonInput(limits) : {};
   }
@@ -127,6 +123,29 @@ function valueSchema(field: ColumnField, direction: 'input' | 'output', limits: 
  * text and a top-level array by FIXED_LIMITS.jsonItems. `{}` would also accept null, which a NOT NULL
  * column then refuses with a database error, so the types are listed.
  */
+/**
+ * The types whose values look the same everywhere (a body, a response, a filter in the query string):
+ * one schema, so the three cannot drift apart.
+ */
+export function fixedFormatSchema(
+  type: 'boolean' | 'date' | 'datetime' | 'enum' | 'uuid',
+  values: readonly string[] | undefined,
+  maxLength: number,
+): JsonSchema {
+  switch (type) {
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'date':
+      return { type: 'string', format: 'date', maxLength };
+    case 'datetime':
+      return { type: 'string', format: 'date-time', maxLength };
+    case 'enum':
+      return { type: 'string', enum: [...(values ?? [])] };
+    case 'uuid':
+      return { type: 'string', format: 'uuid', maxLength };
+  }
+}
+
 function jsonInput(limits: SchemaLimits): JsonSchema {
   return { type: ['object', 'array', 'string', 'number', 'boolean'], maxLength: limits.textMaxLength, items: {}, maxItems: FIXED_LIMITS.jsonItems };
 }

@@ -7,7 +7,7 @@
  */
 import { type FilterOperator, operatorsFor } from '../core/filter-operators.js';
 import { FIXED_LIMITS, filterValueMaxLength } from '../core/limits.js';
-import { BIGINT_PATTERN, DECIMAL_PATTERN, type JsonSchema } from '../core/schemas.js';
+import { BIGINT_PATTERN, DECIMAL_PATTERN, fixedFormatSchema, type JsonSchema } from '../core/schemas.js';
 import type { ColumnField, Resource } from '../model/ir.js';
 
 /** What a filter keeps, after the field's name. A record, so an operator added without words is a type error. */
@@ -70,15 +70,11 @@ export function filterValueSchema(field: ColumnField, textMaxLength: number): Js
     case 'float':
       return { type: 'number' };
     case 'boolean':
-      return { type: 'boolean' };
     case 'date':
-      return { type: 'string', format: 'date', maxLength };
     case 'datetime':
-      return { type: 'string', format: 'date-time', maxLength };
     case 'enum':
-      return { type: 'string', enum: [...(field.values ?? [])] };
     case 'uuid':
-      return { type: 'string', format: 'uuid', maxLength };
+      return fixedFormatSchema(field.type, field.values, maxLength);
     default:
       return { type: 'string', maxLength };
   }
