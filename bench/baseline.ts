@@ -32,6 +32,7 @@ const post = {
   properties: {
     id,
     title: { type: 'string' },
+    slug: { type: ['string', 'null'] },
     body: { type: 'string' },
     status: { type: 'string' },
     authorId: id,
@@ -45,7 +46,7 @@ const page = {
   properties: { limit: { type: 'integer' }, hasMore: { type: 'boolean' }, nextCursor: { type: ['string', 'null'] } },
 } as const;
 
-const POST_COLUMNS = 'p.id, p.title, p.body, p.status, p.author_id AS "authorId", p.created_at AS "createdAt", p.updated_at AS "updatedAt"';
+const POST_COLUMNS = 'p.id, p.title, p.slug, p.body, p.status, p.author_id AS "authorId", p.created_at AS "createdAt", p.updated_at AS "updatedAt"';
 const AUTHOR_COLUMNS = 'u.email AS "u_email", u.name AS "u_name", u.created_at AS "u_createdAt", u.updated_at AS "u_updatedAt"';
 
 /** bigint ids as numbers (they stay below 2^53). */
@@ -56,6 +57,7 @@ const types = {
 interface PostRow {
   id: number;
   title: string;
+  slug: string | null;
   body: string;
   status: string;
   authorId: number;
@@ -134,6 +136,7 @@ function withAuthor(row: JoinedRow): PostRow {
   return {
     id: row.id,
     title: row.title,
+    slug: row.slug,
     body: row.body,
     status: row.status,
     authorId: row.authorId,

@@ -47,8 +47,8 @@ export async function createDataset(url: string, model: Model, size: DatasetSize
         [size.users],
       );
       await tx.query(
-        `INSERT INTO posts (title, body, status, author_id, created_at, updated_at)
-         SELECT 'Post ' || i || ': notes on ' || left(md5(i::text), 12),
+        `INSERT INTO posts (title, slug, body, status, author_id, created_at, updated_at)
+         SELECT 'Post ' || i || ': notes on ' || left(md5(i::text), 12), 'post-' || i || '-notes-on-' || left(md5(i::text), 12),
                 left(repeat($2::text, 4), 200 + (i * 37) % 800),
                 CASE WHEN i % 3 = 0 THEN 'draft' ELSE 'published' END,
                 1 + (i - 1) % $3::int,
