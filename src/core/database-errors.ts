@@ -4,7 +4,7 @@ import { KilnError } from './errors.js';
 
 interface ConstraintInfo {
   readonly resource: string;
-  /** One record of the resource in words ("blog post"), for messages. */
+  /** One record of the resource in words ("blog post"), for messages; of the target resource for foreign keys. */
   readonly singular: string;
   /** Field names for unique constraints; the relation name for foreign keys. */
   readonly fields: readonly string[];
@@ -20,16 +20,17 @@ export class DatabaseErrorMapper {
   readonly #foreignKeys = new Map<string, ConstraintInfo>();
 
   constructor(model: Model) {
+    const singularOf = (name: string) => model.resourcesByName.get(name)?.singular ?? name;
     for (const r of model.resources) {
       for (const u of r.uniques) this.#uniques.set(u.name, { resource: r.name, singular: r.singular, fields: u.fields });
       for (const rel of r.relations) {
         if (rel.kind === 'belongsTo')
-          this.#foreignKeys.set(rel.constraint, { resource: r.name, singular: r.singular, fields: [rel.foreignKey], relation: rel.name });
+          this.#foreignKeys.set(rel.constraint, { resource: r.name, singular: singularOf(rel.target), fields: [rel.foreignKey], relation: rel.name });
         if (rel.kind === 'manyToMany') {
           // PostgreSQL names inline REFERENCES constraints <table>_<column>_fkey.
           this.#foreignKeys.set(`${rel.joinTable}_${rel.targetColumn}_fkey`, {
             resource: r.name,
-            singular: r.singular,
+            singular: singularOf(rel.target),
             fields: [rel.name],
             relation: rel.name,
           });
@@ -84,7 +85,7 @@ export class DatabaseErrorMapper {
     const info = constraint ? this.#foreignKeys.get(constraint) : undefined;
     return new KilnError('KILN_REFERENCE_NOT_FOUND', {
       detail: info ? `relation "${info.relation}" points at a record that does not exist` : 'a relation points at a record that does not exist',
-      errors: info ? [{ path: `/${info.fields[0]}`, code: 'reference', message: `no such ${info.relation} record` }] : [],
+      errors: info ? [{ path: `/${info.fields[0]}`, code: 'reference', message: `no such ${info.singular}` }] : [],
     });
   }
 

@@ -88,7 +88,7 @@ export function reportCheckFailures(r: CompiledResource, rows: Row[], checks: Ro
       const column = referenceColumn(ref.relation.name);
       if (row[column] === false) {
         const path = bulk ? `/${i}/${ref.relation.foreignKey}` : `/${ref.relation.foreignKey}`;
-        errors.push({ path, code: 'reference', message: `no such ${ref.relation.name} record` });
+        errors.push({ path, code: 'reference', message: `no such ${ref.target.singular}` });
       }
       delete row[column];
     }

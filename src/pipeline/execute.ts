@@ -261,7 +261,7 @@ export class Executor {
         visible,
       );
       const found = await q.query<{ id: string }>(statement.text, statement.values);
-      missingLinkTargets(name, inputs.length > 1 ? inputs.map((i) => i.links.get(name) ?? []) : [targets], found);
+      missingLinkTargets(name, target.singular, inputs.length > 1 ? inputs.map((i) => i.links.get(name) ?? []) : [targets], found);
     }
   }
 
@@ -276,7 +276,7 @@ export class Executor {
     await q.query(unlink.text, unlink.values);
     if (ids.length === 0) return;
     const link = compileLink(this.#compiled.model, relation, target, types, { parents: ids.map(() => id), targets: ids }, visible);
-    missingLinkTargets(name, [ids], await q.query<{ id: string }>(link.text, link.values));
+    missingLinkTargets(name, target.singular, [ids], await q.query<{ id: string }>(link.text, link.values));
   }
 
   #run(q: Queryable, r: CompiledResource, statement: Statement): Promise<Row[]> {
@@ -348,13 +348,13 @@ function notFound(r: CompiledResource, id: unknown): KilnError {
  * A requested link target that the statement did not find does not exist for this caller: missing
  * and hidden records answer alike, so a link cannot confirm that a hidden record exists.
  */
-function missingLinkTargets(relation: string, requested: readonly (readonly unknown[])[], found: readonly { id: string }[]): void {
+function missingLinkTargets(relation: string, targetSingular: string, requested: readonly (readonly unknown[])[], found: readonly { id: string }[]): void {
   const have = new Set(found.map((f) => f.id.toLowerCase()));
   const errors = requested.flatMap((ids, i) => {
     const missing = ids.filter((id) => !have.has(String(id).toLowerCase()));
     if (missing.length === 0) return [];
     const path = requested.length > 1 ? `/${i}/${relation}` : `/${relation}`;
-    return [{ path, code: 'reference', message: `no such ${relation} record: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}` }];
+    return [{ path, code: 'reference', message: `no such ${targetSingular}: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}` }];
   });
   if (errors.length > 0) throw new KilnError('KILN_REFERENCE_NOT_FOUND', { detail: `relation "${relation}" points at a record that does not exist`, errors });
 }

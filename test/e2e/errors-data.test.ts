@@ -66,7 +66,7 @@ for (const backend of BACKENDS) {
       const before = await total('/v1/books');
       const problem = await expectProblem(await post('/v1/books', { title: 'Ghost', authorId: 999999 }), 422, 'KILN_REFERENCE_NOT_FOUND');
       assert.equal(problem.detail, 'relation "author" points at a record that does not exist');
-      assert.deepEqual(problem.errors, [{ path: '/authorId', code: 'reference', message: 'no such author record' }]);
+      assert.deepEqual(problem.errors, [{ path: '/authorId', code: 'reference', message: 'no such author' }]);
       const book = (await (await post('/v1/books', { title: 'Real', authorId })).json()).data.id;
       const patch = await server.fetch(`/v1/books/${book}`, { method: 'PATCH', json: { authorId: 999999 } });
       assert.deepEqual((await expectProblem(patch, 422, 'KILN_REFERENCE_NOT_FOUND')).errors?.[0]?.path, '/authorId');
@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
       const create = await post('/v1/books', { title: 'Linked', authorId, labels: [labelId, 999999] });
       const problem = await expectProblem(create, 422, 'KILN_REFERENCE_NOT_FOUND');
       assert.equal(problem.detail, 'relation "labels" points at a record that does not exist');
-      assert.deepEqual(problem.errors, [{ path: '/labels', code: 'reference', message: 'no such labels record: 999999' }]);
+      assert.deepEqual(problem.errors, [{ path: '/labels', code: 'reference', message: 'no such label: 999999' }]);
       assert.equal(await total('/v1/books'), before, 'the book was not created without its links');
 
       const book = (await (await post('/v1/books', { title: 'Linked', authorId, labels: [labelId] })).json()).data.id;

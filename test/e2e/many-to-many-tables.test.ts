@@ -104,7 +104,7 @@ for (const backend of BACKENDS) {
         watchers.errors?.map((e) => [e.path, e.code]),
         [['/watchers', 'reference']],
       );
-      assert.match(watchers.errors?.[0]?.message ?? '', /^no such watchers record/);
+      assert.match(watchers.errors?.[0]?.message ?? '', /^no such user: /);
       const editors = await expectProblem(
         await server.fetch(`/v1/posts/${post.id}`, { method: 'PATCH', json: { editors: [999999] } }),
         422,

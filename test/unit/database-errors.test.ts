@@ -43,13 +43,13 @@ describe('DatabaseErrorMapper', () => {
       code: 'KILN_REFERENCE_NOT_FOUND',
       status: 422,
       detail: 'relation "author" points at a record that does not exist',
-      errors: [{ path: '/authorId', code: 'reference', message: 'no such author record' }],
+      errors: [{ path: '/authorId', code: 'reference', message: 'no such user' }],
     });
     assert.deepEqual(summary(mapper.map(pgError('23503', { constraint: 'posts_tags_tags_id_fkey' }))).errors, [
-      { path: '/tags', code: 'reference', message: 'no such tags record' },
+      { path: '/tags', code: 'reference', message: 'no such tag' },
     ]);
     assert.deepEqual(summary(mapper.map(pgError('23503', { constraint: 'posts_tags_posts_id_fkey' }))).errors, [
-      { path: '/posts', code: 'reference', message: 'no such posts record' },
+      { path: '/posts', code: 'reference', message: 'no such post' },
     ]);
     assert.deepEqual(summary(mapper.map(pgError('23503'))), {
       code: 'KILN_REFERENCE_NOT_FOUND',
