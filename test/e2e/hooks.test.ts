@@ -37,6 +37,24 @@ for (const backend of BACKENDS) {
       assert.deepEqual(sent.errors, [{ path: '/slug', code: 'readOnly', message: '"slug" is set by the server and cannot be written' }]);
     });
 
+    test('a bulk create runs beforeCreate once per record, in order; one refusal writes none of them', async () => {
+      const bulk = (json: unknown) => server.fetch('/v1/notes/bulk', { method: 'POST', json });
+      const res = await bulk([{ title: 'Bulk One' }, { title: 'Bulk Two' }]);
+      assert.equal(res.status, 201);
+      const { data } = await res.json();
+      assert.deepEqual(
+        data.map((n: { slug: string }) => n.slug),
+        ['bulk-one', 'bulk-two'],
+      );
+      assert.deepEqual(
+        calls.filter((c) => c.hook === 'beforeCreate').map((c) => c.detail),
+        [{ title: 'Bulk One' }, { title: 'Bulk Two' }],
+      );
+      const before = await count('notes');
+      await expectProblem(await bulk([{ title: 'Bulk Three' }, { title: 'refuse' }]), 409, 'TEST_TITLE_TAKEN');
+      assert.equal(await count('notes'), before, 'the record before the refusal was rolled back with it');
+    });
+
     test('a hook refusing with an app error code answers its problem+json, and nothing is written', async () => {
       const before = await count('notes');
       const body = await expectProblem(await create({ title: 'refuse' }), 409, 'TEST_TITLE_TAKEN');
