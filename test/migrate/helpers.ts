@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { main } from '../../src/cli/main.js';
 import { resolveSettings } from '../../src/config/settings.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { listMigrations } from '../../src/migrate/files.js';
@@ -106,4 +107,29 @@ export async function rejection(fn: () => Promise<unknown>): Promise<Error> {
 export async function dropAllTables(test: TestDatabase): Promise<void> {
   const tables = await test.db.query<{ name: string }>(`SELECT tablename AS "name" FROM pg_tables WHERE schemaname = current_schema()`);
   if (tables.length > 0) await test.db.query(`DROP TABLE ${tables.map((t) => `"${t.name}"`).join(', ')} CASCADE`);
+}
+
+/** Runs the CLI in this process with extra environment variables, capturing what it prints. */
+export async function kiln(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const { log, error } = console;
+  let out = '';
+  let err = '';
+  console.log = (...a: unknown[]) => {
+    out += `${a.join(' ')}\n`;
+  };
+  console.error = (...a: unknown[]) => {
+    err += `${a.join(' ')}\n`;
+  };
+  Object.assign(process.env, env);
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }

@@ -3,36 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { main } from '../../src/cli/main.js';
 import { resolveSettings } from '../../src/config/settings.js';
 import { openDatabase } from '../../src/db/open.js';
 import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
-import { tempDir } from './helpers.js';
-
-/** Runs the CLI in this process with extra environment variables, capturing what it prints. */
-async function kiln(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  const { log, error } = console;
-  let out = '';
-  let err = '';
-  console.log = (...a: unknown[]) => {
-    out += `${a.join(' ')}\n`;
-  };
-  console.error = (...a: unknown[]) => {
-    err += `${a.join(' ')}\n`;
-  };
-  Object.assign(process.env, env);
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+import { kiln, tempDir } from './helpers.js';
 
 /** A statement on the database the CLI uses (for PGlite, its data folder), opened and closed around it. */
 async function query(env: Record<string, string>, sql: string): Promise<unknown[]> {
