@@ -32,7 +32,11 @@ const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
 export function spawnDev(args: string[], env: Record<string, string>, options: { terminal: boolean; cwd?: string }): DevProcess {
   const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', 'dev', ...args];
   // `script -q -f -e -c CMD /dev/null` runs CMD on a new pseudo-terminal and copies it to its stdout.
-  const [command, argv] = options.terminal ? ['script', ['-qfec', node.map(quote).join(' '), '/dev/null']] : [node[0] as string, node.slice(1)];
+  // It runs CMD through $SHELL -c; `exec` makes node replace that shell whichever it is. Otherwise a
+  // shell that stays in between (dash, /bin/sh when SHELL is unset, as under CI) dies of Ctrl+C
+  // itself, and `script` reports 130 whatever node did.
+  const inTerminal = `exec ${node.map(quote).join(' ')}`;
+  const [command, argv] = options.terminal ? ['script', ['-qfec', inTerminal, '/dev/null']] : [node[0] as string, node.slice(1)];
   const child = spawn(command as string, argv as string[], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', KILN_LOG_LEVEL: 'silent', ...env },

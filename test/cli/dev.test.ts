@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { resolveSettings } from '../../src/config/settings.js';
 import { openDatabase } from '../../src/db/open.js';
 import { compileOrThrow } from '../../src/model/load.js';
@@ -38,9 +38,11 @@ for (const backend of BACKENDS) {
       await db.dispose();
       tmp.remove();
     });
-    const resetSchema = async () => {
+    // Each test starts from an empty schema, even after one that failed half-way.
+    afterEach(async () => {
+      killAll();
       if (backend === 'postgres') await db.db.query('DROP TABLE IF EXISTS "notes", "kiln_migrations", "kiln_idempotency_keys"');
-    };
+    });
 
     test('in a terminal it asks for a backfill value and for destructive steps, and a no keeps the old server', async () => {
       const project = join(tmp.dir, 'asks');
@@ -105,7 +107,6 @@ for (const backend of BACKENDS) {
       } finally {
         assert.equal(await dev.stop(), 0, dev.output());
       }
-      await resetSchema();
     });
 
     test('without a terminal it names the flag a change needs, takes it on the next start, once; and allows local origins for CORS', async () => {
@@ -160,7 +161,6 @@ for (const backend of BACKENDS) {
       } finally {
         assert.equal(await second.stop(), 0, second.output());
       }
-      await resetSchema();
     });
 
     test('it reloads when a file the model imports changes, and a configured CORS list replaces the dev default', async () => {
@@ -197,7 +197,6 @@ for (const backend of BACKENDS) {
       } finally {
         assert.equal(await dev.stop(), 0, dev.output());
       }
-      await resetSchema();
     });
   });
 }
