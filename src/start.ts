@@ -34,6 +34,7 @@ export interface StartOptions {
   readonly access?: KilnAppOptions['access'];
   /** Custom routes, besides the model's own. */
   readonly routes?: KilnAppOptions['routes'];
+  readonly dev?: boolean;
 }
 
 export interface RunningKiln extends KilnApp {
@@ -64,6 +65,7 @@ export async function startKiln(options: StartOptions): Promise<RunningKiln> {
       rateLimiters: options.rateLimiters,
       access: options.access,
       routes: options.routes,
+      dev: options.dev,
     });
     const { host, port: wanted } = options.settings;
     await kiln.app.listen({ host, port: wanted }).catch(async (error: unknown) => {

@@ -10,13 +10,16 @@ export default defineModel({
     contact: { name: 'Blog team', email: 'blog@example.com' },
     license: { name: 'MIT', identifier: 'MIT' },
   },
+  // users are the accounts: people sign up with their email and a password, and sign in.
+  auth: {
+    accounts: { resource: 'users', login: 'email', signup: { fields: ['name'] } },
+  },
   resources: {
     users: defineResource({
       description: 'People who write posts and comments.',
       fields: {
         email: field.string({ format: 'email', maxLength: 254, unique: true, example: 'ada@example.com' }),
         name: field.string({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' }),
-        passwordHash: field.string({ hidden: true, maxLength: 200, description: 'Stored, never returned.' }),
         posts: field.hasMany('posts'),
         comments: field.hasMany('comments'),
       },

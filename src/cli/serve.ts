@@ -73,7 +73,7 @@ export async function runDev(options: CliOptions): Promise<number> {
   const migrations = new DevMigrations(file, dir, options, terminalAsker(process.stdin, process.stderr, stopping.signal));
   await createSchemaIfMissing(db, settings.dbSchema);
   const first = await migrations.sync(db);
-  let kiln = await startKiln({ model: first.model, settings, db, seedFile: options.seed, schema });
+  let kiln = await startKiln({ model: first.model, settings, db, seedFile: options.seed, schema, dev: true });
   let pending: NodeJS.Timeout | undefined;
   const watcher = new FileWatcher(() => {
     clearTimeout(pending);
@@ -89,7 +89,7 @@ export async function runDev(options: CliOptions): Promise<number> {
       const renew = changed && db.kind === 'postgres';
       await kiln.close({ keepDatabase: !renew });
       if (renew) db = await openDatabase(settings);
-      kiln = await startKiln({ model, settings, db, schema });
+      kiln = await startKiln({ model, settings, db, schema, dev: true });
       console.error(`kiln dev: model reloaded (${model.resources.length} resources); API ${kiln.url}${settings.apiPrefix}`);
     } catch (error) {
       if (stopping.signal.aborted) return;

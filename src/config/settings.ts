@@ -14,6 +14,8 @@ interface SettingSpec<K extends Kind = Kind> {
   readonly max?: number;
   readonly pattern?: RegExp;
   readonly oneOf?: readonly string[];
+  /** Never echoed in an error message: it holds a secret. */
+  readonly secret?: boolean;
 }
 
 function spec<K extends Kind>(s: SettingSpec<K>): SettingSpec<K> {
@@ -224,6 +226,145 @@ export const SETTINGS = {
     description:
       'Start of every problem `type` URI; the error code is appended (`https://api.example.com/problems/KILN_NOT_FOUND`). An http(s) URL ending in `/` or `#`.',
   }),
+  redisUrl: spec({
+    env: 'REDIS_URL',
+    kind: 'string',
+    default: '',
+    pattern: /^rediss?:\/\//,
+    secret: true,
+    description:
+      'Redis connection string (redis:// or rediss://). Set: sessions and auth rate limits live in Redis, shared by every instance. Empty: PostgreSQL and memory.',
+  }),
+  authJwtSecret: spec({
+    env: 'KILN_AUTH_JWT_SECRET',
+    kind: 'string',
+    default: '',
+    secret: true,
+    description:
+      'Key that signs access tokens with HS256: at least 32 bytes of random text. Needed when the model declares accounts, unless KILN_AUTH_JWT_KEYS is set.',
+  }),
+  authJwtKeys: spec({
+    env: 'KILN_AUTH_JWT_KEYS',
+    kind: 'string',
+    default: '',
+    description:
+      'Path to a JSON Web Key Set of private keys (RS256, ES256 or EdDSA) that sign access tokens; the first signs, all verify, and their public halves are served at /.well-known/jwks.json. Takes precedence over KILN_AUTH_JWT_SECRET.',
+  }),
+  authIssuer: spec({
+    env: 'KILN_AUTH_ISSUER',
+    kind: 'string',
+    default: '',
+    description: 'The `iss` of the access tokens Kiln issues. Empty: KILN_PUBLIC_URL, or `kiln` without one.',
+  }),
+  authAudience: spec({
+    env: 'KILN_AUTH_AUDIENCE',
+    kind: 'string',
+    default: 'kiln-api',
+    description: 'The `aud` of the access tokens Kiln issues and requires.',
+  }),
+  authAccessTtlS: spec({
+    env: 'KILN_AUTH_ACCESS_TTL_S',
+    kind: 'integer',
+    default: 900,
+    min: 30,
+    max: 86400,
+    description: 'Lifetime of an access token in seconds.',
+  }),
+  authRefreshTtlS: spec({
+    env: 'KILN_AUTH_REFRESH_TTL_S',
+    kind: 'integer',
+    default: 2592000,
+    min: 60,
+    max: 31536000,
+    description: 'Lifetime of a refresh token family in seconds, from the login that started it.',
+  }),
+  authClockSkewS: spec({
+    env: 'KILN_AUTH_CLOCK_SKEW_S',
+    kind: 'integer',
+    default: 30,
+    min: 0,
+    max: 300,
+    description: 'Clock difference tolerated when checking `exp`, `nbf` and `iat` of a token.',
+  }),
+  authSessionIdleS: spec({
+    env: 'KILN_AUTH_SESSION_IDLE_S',
+    kind: 'integer',
+    default: 7200,
+    min: 60,
+    max: 2592000,
+    description: 'A browser session unused for this many seconds ends.',
+  }),
+  authSessionAbsoluteS: spec({
+    env: 'KILN_AUTH_SESSION_ABSOLUTE_S',
+    kind: 'integer',
+    default: 604800,
+    min: 60,
+    max: 31536000,
+    description: 'A browser session ends this many seconds after its login, however active.',
+  }),
+  authCookieSecure: spec({
+    env: 'KILN_AUTH_COOKIE_SECURE',
+    kind: 'boolean',
+    default: true,
+    description: 'Mark the session cookie Secure (sent over HTTPS only). Set false only for local development over plain HTTP; `kiln dev` does.',
+  }),
+  authLinkBase: spec({
+    env: 'KILN_AUTH_LINK_BASE',
+    kind: 'string',
+    default: '',
+    description:
+      'Start of the links in password-reset and verification mails; the token is appended as `?token=…`. Usually a page of your front end. Empty: the API routes under KILN_PUBLIC_URL.',
+  }),
+  passwordMemoryKib: spec({
+    env: 'KILN_PASSWORD_MEMORY_KIB',
+    kind: 'integer',
+    default: 19456,
+    min: 8192,
+    max: 1048576,
+    description: 'Memory cost of argon2id password hashing in KiB. A login with a hash made with other costs rehashes it.',
+  }),
+  passwordTimeCost: spec({
+    env: 'KILN_PASSWORD_TIME_COST',
+    kind: 'integer',
+    default: 2,
+    min: 1,
+    max: 20,
+    description: 'Iterations of argon2id password hashing.',
+  }),
+  authRateLimitIp: spec({
+    env: 'KILN_AUTH_RATE_LIMIT_IP',
+    kind: 'integer',
+    default: 30,
+    min: 1,
+    max: 100000,
+    description: 'Attempts at login, signup, password reset and verification one client IP may make per KILN_AUTH_RATE_WINDOW_S.',
+  }),
+  authRateLimitAccount: spec({
+    env: 'KILN_AUTH_RATE_LIMIT_ACCOUNT',
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 100000,
+    description: 'Attempts at login, password reset and verification for one account (by login) per KILN_AUTH_RATE_WINDOW_S.',
+  }),
+  authRateWindowS: spec({
+    env: 'KILN_AUTH_RATE_WINDOW_S',
+    kind: 'integer',
+    default: 900,
+    min: 1,
+    max: 86400,
+    description: 'The window of the auth rate limits, in seconds.',
+  }),
+  smtpUrl: spec({
+    env: 'KILN_SMTP_URL',
+    kind: 'string',
+    default: '',
+    pattern: /^smtps?:\/\//,
+    secret: true,
+    description:
+      'Where mail goes: smtp://user:password@host:587 or smtps://…. Empty: `kiln dev` prints mail to its log; `kiln serve` refuses the flows that need mail.',
+  }),
+  mailFrom: spec({ env: 'KILN_MAIL_FROM', kind: 'string', default: 'Kiln <no-reply@localhost>', description: 'The From of the mail Kiln sends.' }),
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -325,7 +466,10 @@ function checkValue(s: SettingSpec, value: unknown, where: string): unknown {
       return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : new Invalid(`${where}: expected a list of strings`);
     default:
       if (typeof value !== 'string') return new Invalid(`${where}: expected a string`);
-      if (s.pattern && !s.pattern.test(value)) return new Invalid(`${where}: "${value}" does not match ${s.pattern}`);
+      if (s.pattern && !s.pattern.test(value))
+        return new Invalid(
+          s.secret ? `${where}: not of the form ${s.pattern} (the value is not shown: it holds a secret)` : `${where}: "${value}" does not match ${s.pattern}`,
+        );
       if (s.oneOf && !s.oneOf.includes(value)) return new Invalid(`${where}: "${value}" is not one of ${s.oneOf.join(', ')}`);
       return value;
   }

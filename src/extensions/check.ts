@@ -20,7 +20,7 @@ export interface Separated {
 }
 
 const HOOK_EXAMPLE = 'hooks: { beforeCreate({ input }) { … } }';
-const ROUTE_KEYS = ['method', 'path', 'summary', 'description', 'tags', 'params', 'query', 'body', 'response', 'status', 'errors', 'handler'];
+const ROUTE_KEYS = ['method', 'path', 'summary', 'description', 'tags', 'params', 'query', 'body', 'response', 'status', 'errors', 'authenticated', 'handler'];
 /** Static segments (letters, digits, `-._~`) and `:name` parameters, each after a `/`. */
 export const ROUTE_PATH = /^(\/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$/;
 
@@ -129,6 +129,9 @@ export function checkRoutes(routes: unknown, at: string, problems: ProblemList, 
       problems.add(`${where}.handler`, 'the handler is not a function', 'handler: async ({ ctx, params, body, ops }) => { … }');
     for (const key of ['summary', 'description'] as const) {
       if (route[key] !== undefined && typeof route[key] !== 'string') problems.add(`${where}.${key}`, `expected text`, `e.g. ${key}: 'Publish a post'`);
+    }
+    if (route.authenticated !== undefined && typeof route.authenticated !== 'boolean') {
+      problems.add(`${where}.authenticated`, 'expected true or false', 'authenticated: true answers 401 to an anonymous caller');
     }
     if (route.tags !== undefined && (!Array.isArray(route.tags) || route.tags.some((t) => typeof t !== 'string'))) {
       problems.add(`${where}.tags`, 'expected a list of tag names', "e.g. tags: ['posts']");

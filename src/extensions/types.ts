@@ -84,8 +84,20 @@ export interface ResourceResponse {
   readonly resource: string;
 }
 
+/** The HTTP side of a request, for a route that needs more than its parameters and body. */
+export interface RouteHttp {
+  /** Request headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The client's address. */
+  readonly ip: string;
+  /** Sets a response header; for `set-cookie`, each call adds a cookie. */
+  setHeader(name: string, value: string): void;
+}
+
 /** What a custom route's handler gets. */
 export interface RouteHandlerArgs<P, Q, B> {
+  /** Headers and client address of the request; response headers. */
+  readonly http: RouteHttp;
   readonly ctx: RequestContext;
   /** Path parameters, checked against `params` when given. */
   readonly params: P;
@@ -121,6 +133,11 @@ export interface RouteDefinition<P = Record<string, string>, Q = Record<string, 
   readonly status?: number;
   /** Error codes the handler may answer, for the OpenAPI document. */
   readonly errors?: readonly string[];
+  /**
+   * Only for a signed-in caller: an anonymous one is answered 401 KILN_UNAUTHENTICATED with
+   * WWW-Authenticate before the handler runs, and the OpenAPI operation states its security.
+   */
+  readonly authenticated?: boolean;
   handler(args: RouteHandlerArgs<P, Q, B>): Promise<unknown> | unknown;
 }
 

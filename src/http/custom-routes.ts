@@ -18,7 +18,7 @@ import type { Row } from '../core/query.js';
 import { schemaMessage } from '../core/schema-messages.js';
 import type { JsonSchema } from '../core/schemas.js';
 import { checkRoutes, checkRouteTargets } from '../extensions/check.js';
-import type { ResourceResponse, RouteDefinition } from '../extensions/types.js';
+import type { ResourceResponse, RouteDefinition, RouteHttp } from '../extensions/types.js';
 import type { Model } from '../model/ir.js';
 import { formatProblems, ProblemList } from '../model/problems.js';
 import { etagOf } from '../pipeline/serialize.js';
@@ -101,7 +101,9 @@ export function registerCustomRoutes(app: FastifyInstance, routes: readonly Rout
       url: `${deps.prefix}${route.path}`,
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const ctx = await deps.contextOf(req);
+        if (route.authenticated && ctx.principal.kind === 'anonymous') throw unauthenticated();
         const args = {
+          http: httpOf(req, reply),
           ctx,
           params: checked(params, { ...(req.params as object) }, 'KILN_PATH_INVALID', 'path'),
           query: checked(query, { ...(req.query as object) }, 'KILN_QUERY_INVALID', 'query'),
@@ -113,6 +115,26 @@ export function registerCustomRoutes(app: FastifyInstance, routes: readonly Rout
       },
     });
   }
+}
+
+/** 401 for an anonymous caller of a route that needs one signed in. */
+export function unauthenticated(
+  detail = 'this route needs a signed-in caller: send Authorization: Bearer <access token>, an API key or the session cookie',
+): KilnError {
+  return new KilnError('KILN_UNAUTHENTICATED', { detail, headers: { 'www-authenticate': 'Bearer realm="kiln"' } });
+}
+
+function httpOf(req: FastifyRequest, reply: FastifyReply): RouteHttp {
+  return {
+    headers: req.headers,
+    ip: req.ip,
+    setHeader(name, value) {
+      const key = name.toLowerCase();
+      const before = reply.getHeader(key);
+      if (key === 'set-cookie' && before !== undefined) reply.header(key, [...[before].flat().map(String), value]);
+      else reply.header(key, value);
+    },
+  };
 }
 
 /** How a route writes its answer: through its response schema, or as one record of a resource. */

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { createAuth } from '../auth/runtime.js';
 import type { Settings } from '../config/settings.js';
 import { CompiledModel } from '../core/compiled-model.js';
 import { CursorCodec } from '../core/cursor.js';
@@ -61,6 +62,8 @@ export interface KilnAppOptions {
   readonly access?: AccessPolicy;
   /** Custom routes, besides the model's own (docs/how-to/hooks-and-routes.md). */
   readonly routes?: readonly AnyRoute[];
+  /** Served by `kiln dev`: mail without SMTP goes to the log, the session cookie may go over plain HTTP. */
+  readonly dev?: boolean;
 }
 
 export interface KilnApp {
@@ -170,14 +173,17 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) methods.add(route.url, method);
   });
+  // The app's own authenticators first: Kiln's answers 401 to any Authorization header it cannot verify.
+  const auth = await createAuth({ model, settings, db, ops, log: app.log, dev: options.dev });
   const routeDeps = {
     ops,
-    contextOf: contextFactory(options.authenticators ?? [], limits),
+    contextOf: contextFactory([...(options.authenticators ?? []), ...(auth?.authenticators ?? [])], limits),
     prefix: settings.apiPrefix,
     idempotencyTtlHours: settings.idempotencyTtlHours,
   };
   for (const resource of model.resources) registerResourceRoutes(app, compiled.of(resource), routeDeps);
-  const customRoutes = routesToServe(model, options.routes, settings.apiPrefix);
+  const customRoutes = routesToServe(model, [...(auth?.routes ?? []), ...(options.routes ?? [])], settings.apiPrefix);
+  auth?.register(app);
   registerCustomRoutes(app, customRoutes, routeDeps);
   registerHealth(app, db);
   const openapi = buildOpenApi(model, {
@@ -188,6 +194,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     problemTypeBase: settings.problemTypeBase,
     limits: settings,
     routes: customRoutes,
+    extraPaths: auth?.paths,
   });
   if (settings.docs) registerDocs(app, options.title ?? model.api.title, openapi);
   installErrorHandling(app, methods, installFaultLog(app, db));
@@ -208,6 +215,7 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
       clearInterval(sweeper);
       await drainConnections(app.server, drainMs);
       await app.close();
+      await auth?.close();
       stopSqlLog();
       if (!options.logStream) await flushStdoutLog();
       if (!keepDatabase) await db.close();

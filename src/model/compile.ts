@@ -6,6 +6,7 @@
 import { checkRouteTargets, separateExtensions } from '../extensions/check.js';
 import { buildResource, tableOf } from './build-resource.js';
 import { apiInfo, checkApi } from './check-api.js';
+import { addAccountFields, checkAuth } from './check-auth.js';
 import type { ModelView } from './check-relation.js';
 import { checkResource } from './check-resource.js';
 import { deepFreeze, FrozenMap } from './frozen-map.js';
@@ -15,6 +16,8 @@ import { isPlainObject, toPlainData } from './plain-data.js';
 import { type ModelProblem, ProblemList } from './problems.js';
 
 export { RESERVED_FIELD_NAMES } from './check-field.js';
+
+const TOP_LEVEL_KEYS: readonly string[] = ['resources', 'api', 'auth'];
 
 export type CompileResult = { ok: true; model: Model } | { ok: false; problems: readonly ModelProblem[] };
 
@@ -29,13 +32,17 @@ export function compileModel(input: unknown): CompileResult {
     return { ok: false, problems: problems.items };
   }
   for (const key of Object.keys(decl)) {
-    if (key !== 'resources' && key !== 'api') problems.add(key, `unknown top-level key "${key}"`, 'the model has only "resources" and "api"');
+    if (!TOP_LEVEL_KEYS.includes(key))
+      problems.add(key, `unknown top-level key "${key}"`, `the model has only ${TOP_LEVEL_KEYS.map((k) => `"${k}"`).join(', ')}`);
   }
   checkApi(decl.api, problems);
   const model = decl as unknown as ModelView;
   const names = Object.keys(model.resources);
   if (names.length === 0) problems.add('resources', 'no resources are declared', 'declare at least one resource');
   for (const name of names) checkResource(model, name, problems);
+  const auth = checkAuth(decl.auth, decl as never, problems);
+  // The account resource is built with the fields Kiln manages, like any declared field.
+  addAccountFields(decl as never, auth);
   const joins = planJoinTables(model, (resource) => tableOf(model, resource), problems);
   if (!problems.empty) return { ok: false, problems: problems.items };
 
@@ -45,6 +52,7 @@ export function compileModel(input: unknown): CompileResult {
   if (!problems.empty) return { ok: false, problems: problems.items };
   const compiled: Model = deepFreeze({
     api: apiInfo(decl.api),
+    ...(auth && { auth }),
     resources,
     resourcesByName: new FrozenMap(resources.map((r) => [r.name, r])),
     joinTables: [...joins.joinTables],

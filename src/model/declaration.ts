@@ -161,4 +161,60 @@ export interface ModelDeclaration {
   /** A module whose default export is `{ hooks, routes }`, relative to the model file: how the YAML/JSON form names code. */
   extensions?: string | ExtensionsDeclaration;
   api?: ApiDeclaration;
+  /** Accounts, logins and identity providers (docs/explanation/authentication.md). */
+  auth?: AuthDeclaration;
+}
+
+/** The resource whose records are the accounts people sign in with. */
+export interface AccountsDeclaration {
+  /** The account resource, e.g. "users". Kiln adds its fields passwordHash, roles, verified and disabled. */
+  resource: string;
+  /** The unique string field people sign in with. Default "email". */
+  login?: string;
+  signup?: {
+    /** False: no POST /auth/signup (invite-only: accounts come from `kiln accounts create` or an administrator). Default true. */
+    enabled?: boolean;
+    /** Fields of the account resource a signup may set besides the login and the password. Default none. */
+    fields?: string[];
+    /** Roles a new account gets. Default none. */
+    roles?: string[];
+  };
+  /** "required": an account signs in only once its email is verified. Default "optional". */
+  verification?: 'optional' | 'required';
+  password?: {
+    /** Default 10. */
+    minLength?: number;
+    /** Bounds the cost of hashing. Default 128. */
+    maxLength?: number;
+  };
+}
+
+/** An OpenID Connect provider people may sign in with. Its client secret is read from KILN_OIDC_<NAME>_CLIENT_SECRET. */
+export interface OidcProviderDeclaration {
+  /** The issuer URL; its discovery document is read from <issuer>/.well-known/openid-configuration. */
+  issuer: string;
+  clientId: string;
+  /** Default ["openid", "email", "profile"]. */
+  scopes?: string[];
+  /** Create an account on the first login of someone unknown. Default true. */
+  createAccounts?: boolean;
+  /** Link a login to the existing account with the same verified email. Default true. */
+  linkByEmail?: boolean;
+}
+
+/** An issuer whose bearer access tokens Kiln accepts (machine-to-machine calls from behind an identity provider). */
+export interface ExternalBearerDeclaration {
+  issuer: string;
+  /** The audience the tokens must name: this API. */
+  audience: string;
+  /** Where its keys are; default: the jwks_uri of the issuer's discovery document. */
+  jwksUrl?: string;
+  /** The claim holding the caller's roles (a list or a space-separated string). Default "roles". */
+  rolesClaim?: string;
+}
+
+export interface AuthDeclaration {
+  accounts?: AccountsDeclaration;
+  oidc?: Record<string, OidcProviderDeclaration>;
+  bearer?: ExternalBearerDeclaration[];
 }

@@ -117,8 +117,44 @@ export interface ApiInfo {
   readonly license?: { readonly name: string; readonly identifier?: string; readonly url?: string };
 }
 
+/** The fields Kiln adds to the account resource and manages itself: never written through the API. */
+export const ACCOUNT_FIELDS = { passwordHash: 'passwordHash', roles: 'roles', verified: 'verified', disabled: 'disabled' } as const;
+
+export interface AccountsModel {
+  readonly resource: string;
+  readonly login: string;
+  readonly signup: { readonly enabled: boolean; readonly fields: readonly string[]; readonly roles: readonly string[] };
+  readonly verification: 'optional' | 'required';
+  readonly password: { readonly minLength: number; readonly maxLength: number };
+}
+
+export interface OidcProvider {
+  readonly name: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly createAccounts: boolean;
+  readonly linkByEmail: boolean;
+}
+
+export interface ExternalBearer {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl?: string;
+  readonly rolesClaim: string;
+}
+
+/** The model's `auth` option with its defaults. */
+export interface AuthModel {
+  readonly accounts?: AccountsModel;
+  readonly oidc: readonly OidcProvider[];
+  readonly bearer: readonly ExternalBearer[];
+}
+
 export interface Model {
   readonly api: ApiInfo;
+  /** Present when the model declares `auth`. */
+  readonly auth?: AuthModel;
   readonly resources: readonly Resource[];
   readonly resourcesByName: FrozenMap<string, Resource>;
   readonly joinTables: readonly JoinTable[];

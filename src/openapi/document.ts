@@ -36,6 +36,8 @@ export interface DocumentOptions {
   readonly limits: DocumentLimits;
   /** Custom routes served besides the generated ones (src/openapi/custom-paths.ts). */
   readonly routes?: readonly AnyRoute[];
+  /** Path items of routes served outside the generated and custom ones, by full path. */
+  readonly extraPaths?: Readonly<Record<string, JsonSchema>>;
 }
 
 type Variant = '' | 'Create' | 'Update' | 'Replace' | 'Selection';
@@ -105,6 +107,8 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
   Object.assign(paths, customPaths(options.routes ?? [], { prefix: options.prefix, errors, operationId, recordRef, schemas }));
   const probes = healthTag(model.resources.map((r) => r.name));
   Object.assign(paths, healthPaths(errors, probes.name));
+  // Routes served outside the API prefix by authentication (/.well-known/jwks.json, redirects).
+  for (const [path, item] of Object.entries(options.extraPaths ?? {})) paths[path] = { ...(paths[path] as object), ...item };
   return {
     openapi: '3.1.0',
     info: infoObject(model.api, options, limits),

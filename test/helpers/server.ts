@@ -12,6 +12,9 @@ export type Backend = 'pglite' | 'postgres';
 /** Backends the suites run on; KILN_TEST_BACKENDS narrows it (e.g. "pglite" without a local PostgreSQL). */
 export const BACKENDS: Backend[] = (process.env.KILN_TEST_BACKENDS ?? 'pglite,postgres').split(',').map((b) => b.trim()) as Backend[];
 
+/** The HS256 key test servers sign access tokens with, unless a test sets its own. */
+export const TEST_JWT_SECRET = 'kiln-test-secret-that-is-long-enough-0123456789';
+
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
@@ -69,9 +72,9 @@ export async function startTestServer(
   backend: Backend,
   overrides: Partial<Settings> = {},
   seed?: string,
-  extensions: Pick<StartOptions, 'authenticators' | 'rateLimiters' | 'access' | 'routes'> = {},
+  extensions: Pick<StartOptions, 'authenticators' | 'rateLimiters' | 'access' | 'routes' | 'dev'> = {},
 ): Promise<TestServer> {
-  const settings = { ...resolveSettings({}), host: '127.0.0.1', port: 0, logLevel: 'info', ...overrides };
+  const settings = { ...resolveSettings({}), host: '127.0.0.1', port: 0, logLevel: 'info', authJwtSecret: TEST_JWT_SECRET, ...overrides };
   const test = await createTestDatabase(backend, settings);
   settings.dbSchema = test.schema;
   const logs: Record<string, unknown>[] = [];

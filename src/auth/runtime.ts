@@ -1,0 +1,99 @@
+/**
+ * Authentication, assembled from the model's `auth` option and the settings: the services (accounts,
+ * access tokens, …) every part shares, and the parts themselves (password accounts, sessions, API
+ * keys, identity providers), each contributing its routes and its authenticators. buildApp serves the
+ * routes like custom routes (validated, problem+json, in the OpenAPI document) and tries the
+ * authenticators in order on every request.
+ */
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Settings } from '../config/settings.js';
+import type { Operations } from '../core/operations.js';
+import type { JsonSchema } from '../core/schemas.js';
+import type { Database } from '../db/database.js';
+import type { AnyRoute } from '../extensions/types.js';
+import type { AuthModel, Model } from '../model/ir.js';
+import type { Authenticator } from '../pipeline/authenticate.js';
+import { AccountStore } from './account-store.js';
+import { type BearerVerifier, bearerAuthenticator, kilnTokenVerifier } from './bearer.js';
+import { AccessTokens } from './jwt.js';
+import { AUTH_TABLES } from './tables.js';
+
+/** What every part of authentication may use. */
+export interface AuthRuntime {
+  readonly model: Model;
+  readonly auth: AuthModel;
+  readonly settings: Settings;
+  readonly db: Database;
+  readonly ops: Operations;
+  readonly log: FastifyBaseLogger;
+  /** `kiln dev`: mail goes to the log when no SMTP server is set, and the session cookie may go over plain HTTP. */
+  readonly dev: boolean;
+  /** Present when the model declares accounts. */
+  readonly accounts?: AccountStore;
+  /** Issues and verifies Kiln's access tokens; present when the model declares accounts. */
+  readonly tokens?: AccessTokens;
+}
+
+/** One part of authentication. */
+export interface AuthModule {
+  /** Served below the API prefix, like custom routes. */
+  readonly routes?: readonly AnyRoute[];
+  /** For a bearer token of its own kind (see bearer.ts). */
+  readonly bearer?: readonly BearerVerifier[];
+  /** Tried after the Authorization header, in order (the session cookie). */
+  readonly authenticators?: readonly Authenticator[];
+  /** Routes served outside the custom-route machinery (/.well-known/jwks.json, redirects), registered on the app. */
+  register?(app: FastifyInstance): void;
+  /** The OpenAPI path items of what `register` serves, by full path. */
+  readonly paths?: Readonly<Record<string, JsonSchema>>;
+  close?(): Promise<void>;
+}
+
+export interface Auth {
+  readonly runtime: AuthRuntime;
+  readonly routes: readonly AnyRoute[];
+  readonly authenticators: readonly Authenticator[];
+  readonly paths: Readonly<Record<string, JsonSchema>>;
+  register(app: FastifyInstance): void;
+  close(): Promise<void>;
+}
+
+export interface AuthOptions {
+  readonly model: Model;
+  readonly settings: Settings;
+  readonly db: Database;
+  readonly ops: Operations;
+  readonly log: FastifyBaseLogger;
+  readonly dev?: boolean;
+}
+
+/** The authentication of a model that declares `auth`; its tables are created if missing. */
+export async function createAuth(options: AuthOptions): Promise<Auth | undefined> {
+  const auth = options.model.auth;
+  if (!auth) return undefined;
+  for (const statement of AUTH_TABLES) await options.db.query(statement);
+  const accountsModel = auth.accounts;
+  const resource = accountsModel && options.model.resourcesByName.get(accountsModel.resource);
+  const runtime: AuthRuntime = {
+    ...options,
+    auth,
+    dev: options.dev ?? false,
+    ...(resource &&
+      accountsModel && { accounts: new AccountStore(options.db, resource, accountsModel), tokens: await AccessTokens.fromSettings(options.settings) }),
+  };
+  const modules: AuthModule[] = [];
+  if (runtime.tokens) modules.push({ bearer: [kilnTokenVerifier(runtime.tokens)] });
+  const bearer = modules.flatMap((m) => m.bearer ?? []);
+  return {
+    runtime,
+    routes: modules.flatMap((m) => m.routes ?? []),
+    authenticators: [bearerAuthenticator(bearer), ...modules.flatMap((m) => m.authenticators ?? [])],
+    paths: Object.assign({}, ...modules.map((m) => m.paths ?? {})),
+    register(app) {
+      for (const m of modules) m.register?.(app);
+    },
+    async close() {
+      for (const m of modules) await m.close?.();
+    },
+  };
+}
