@@ -6,6 +6,7 @@
  * authenticators in order on every request.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
 import type { Operations } from '../core/operations.js';
 import type { JsonSchema } from '../core/schemas.js';
@@ -32,6 +33,8 @@ export interface AuthRuntime {
   readonly accounts?: AccountStore;
   /** Issues and verifies Kiln's access tokens; present when the model declares accounts. */
   readonly tokens?: AccessTokens;
+  /** Shared state of every instance (sessions, rate limits) when REDIS_URL is set; keys start with `kiln:`. */
+  readonly redis?: Redis;
 }
 
 /** One part of authentication. */
@@ -67,6 +70,17 @@ export interface AuthOptions {
   readonly dev?: boolean;
 }
 
+/**
+ * One Redis connection for authentication's shared state. Commands wait for a lost connection to come
+ * back only briefly (a request must not hang on it): past that they fail, and the request is answered
+ * 503 rather than left waiting.
+ */
+function connectRedis(url: string, log: FastifyBaseLogger): Redis {
+  const redis = new Redis(url, { keyPrefix: 'kiln:', maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 });
+  redis.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'redis connection error'));
+  return redis;
+}
+
 /** The authentication of a model that declares `auth`; its tables are created if missing. */
 export async function createAuth(options: AuthOptions): Promise<Auth | undefined> {
   const auth = options.model.auth;
@@ -74,10 +88,12 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
   for (const statement of AUTH_TABLES) await options.db.query(statement);
   const accountsModel = auth.accounts;
   const resource = accountsModel && options.model.resourcesByName.get(accountsModel.resource);
+  const redis = options.settings.redisUrl ? connectRedis(options.settings.redisUrl, options.log) : undefined;
   const runtime: AuthRuntime = {
     ...options,
     auth,
     dev: options.dev ?? false,
+    ...(redis && { redis }),
     ...(resource &&
       accountsModel && { accounts: new AccountStore(options.db, resource, accountsModel), tokens: await AccessTokens.fromSettings(options.settings) }),
   };
@@ -94,6 +110,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
     },
     async close() {
       for (const m of modules) await m.close?.();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -53,6 +53,7 @@ export const ERRORS = {
     fix: 'Narrow the query (filters, limit) or raise KILN_DB_STATEMENT_TIMEOUT_MS.',
   },
   KILN_SHUTTING_DOWN: { status: 503, title: 'Server is shutting down', fix: 'Retry; another instance will answer.' },
+  KILN_REDIS_UNAVAILABLE: { status: 503, title: 'Shared state unavailable', fix: 'Retry later; the operator should check Redis (REDIS_URL).' },
 } as const satisfies Record<string, { status: number; title: string; fix: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

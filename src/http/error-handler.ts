@@ -16,6 +16,7 @@ export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   KILN_DATABASE_UNAVAILABLE: 2,
   KILN_DATABASE_TIMEOUT: 5,
   KILN_SHUTTING_DOWN: 1,
+  KILN_REDIS_UNAVAILABLE: 2,
 };
 
 declare module 'fastify' {

@@ -12,6 +12,8 @@ export interface Credentials {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly ip: string;
+  /** The HTTP method (upper case): a cookie credential is accepted on an unsafe one only with its CSRF token. */
+  readonly method: string;
 }
 
 export type Authenticator = (credentials: Credentials) => Principal | undefined | Promise<Principal | undefined>;

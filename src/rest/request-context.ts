@@ -15,7 +15,7 @@ export function contextFactory(authenticators: readonly Authenticator[], limits:
   // With no authenticator every caller is anonymous: no credentials to gather.
   if (authenticators.length === 0) return (req) => build(req, ANONYMOUS);
   return (req) => {
-    const principal = authenticate(authenticators, { headers: req.headers, ip: req.ip });
+    const principal = authenticate(authenticators, { headers: req.headers, ip: req.ip, method: req.method });
     return principal instanceof Promise ? principal.then((p) => build(req, p)) : build(req, principal);
   };
 }
