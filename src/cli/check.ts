@@ -1,4 +1,5 @@
 import { resolveSettings } from '../config/settings.js';
+import type { Model } from '../model/ir.js';
 import { loadModel } from '../model/load.js';
 import type { CliOptions } from './main.js';
 
@@ -28,6 +29,7 @@ export async function runCheck(options: CliOptions): Promise<number> {
     if (hooks.length > 0) out.push(`  hooks: ${hooks.join(', ')}`);
     out.push('');
   }
+  out.push(...authLines(model));
   const routes = model.extensions?.routes ?? [];
   if (routes.length > 0) {
     out.push('custom routes');
@@ -35,4 +37,20 @@ export async function runCheck(options: CliOptions): Promise<number> {
   }
   console.log(out.join('\n').trimEnd());
   return 0;
+}
+
+/** The model's `auth`: who the accounts are, how they sign up, which providers and issuers are trusted. */
+function authLines(model: Model): string[] {
+  const auth = model.auth;
+  if (!auth) return [];
+  const out = ['auth'];
+  const a = auth.accounts;
+  if (a) {
+    const signup = a.signup.enabled ? `signup open${a.signup.fields.length ? ` (also sets ${a.signup.fields.join(', ')})` : ''}` : 'signup closed (invite-only)';
+    out.push(`  accounts   ${a.resource} (login ${a.login}); ${signup}; verification ${a.verification}; passwords ${a.password.minLength}–${a.password.maxLength} characters`);
+  }
+  for (const p of auth.oidc) out.push(`  oidc       ${p.name}: ${p.issuer} (client ${p.clientId})`);
+  for (const b of auth.bearer) out.push(`  bearer     ${b.issuer} (audience ${b.audience}, roles from ${b.rolesClaim})`);
+  out.push('');
+  return out;
 }

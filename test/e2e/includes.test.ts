@@ -7,7 +7,7 @@ import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js
 
 type Row = Record<string, any>;
 const seed = JSON.parse(readFileSync(BLOG_SEED_PATH, 'utf8')) as Record<string, Row[]>;
-const USER_KEYS = ['createdAt', 'email', 'id', 'name', 'updatedAt'];
+const USER_KEYS = ['createdAt', 'disabled', 'email', 'id', 'name', 'roles', 'updatedAt', 'verified'];
 const keysOf = (row: Row) => Object.keys(row).sort();
 
 async function ok(server: TestServer, path: string): Promise<Row> {

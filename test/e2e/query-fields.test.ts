@@ -4,7 +4,7 @@ import { BLOG_SEED_PATH, blogModel } from '../helpers/blog.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
 
-const USER_KEYS = ['createdAt', 'email', 'id', 'name', 'updatedAt'];
+const USER_KEYS = ['createdAt', 'disabled', 'email', 'id', 'name', 'roles', 'updatedAt', 'verified'];
 
 async function ok(server: TestServer, path: string): Promise<any> {
   const res = await server.fetch(path);

@@ -39,7 +39,7 @@ describe('read schemas list what a full read always holds as required', () => {
     assert.deepEqual(ThingsSelection.required, ['id']);
     assert.deepEqual(Object.keys(ThingsSelection.properties), Object.keys(Things.properties), 'a selection may hold any of them');
     const { Users } = documentOf(await blogModel()).components.schemas;
-    assert.deepEqual(Users.required, ['id', 'email', 'name', 'createdAt', 'updatedAt'], 'passwordHash is hidden');
+    assert.deepEqual(Users.required, ['id', 'email', 'name', 'roles', 'verified', 'disabled', 'createdAt', 'updatedAt'], 'passwordHash is hidden');
   });
 
   test('nullable fields are required but nullable; a resource without timestamps has none to require', () => {
