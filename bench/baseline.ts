@@ -1,6 +1,6 @@
 /**
- * The hand-written server Kiln is measured against: what a good engineer writes for the same two
- * reads with Fastify 5 and `pg`. A pool, named parameterised statements, querystring validation, and
+ * The hand-written server Kiln is measured against: what a good engineer writes for the same reads
+ * with Fastify 5, `pg` and (for the bearer token of the authenticated read) jose. A pool, named parameterised statements, querystring validation, and
  * response schemas so fast-json-stringify writes the JSON. It answers with the same JSON bytes as
  * Kiln (same keys, same order, same signed cursor), so the two do the same work for the client.
  * It has no request log, ETag, security headers or request id: everything Kiln adds is overhead
@@ -10,7 +10,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { jwtVerify } from 'jose';
 import pg from 'pg';
 
 export interface BaselineOptions {
@@ -19,13 +20,59 @@ export interface BaselineOptions {
   readonly poolMax: number;
   /** Signs `nextCursor` the way Kiln does, so both answer with equal bytes. */
   readonly cursorSecret: string;
+  /** Verifies a bearer access token on the read by id, as Kiln does (bench/access-token.ts issues it). */
+  readonly auth: BaselineAuth;
+}
+
+export interface BaselineAuth {
+  readonly secret: string;
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+/**
+ * What a careful hand-written server does with `Authorization: Bearer`: jose's jwtVerify with the
+ * algorithm pinned, typ, issuer, audience, expiry and the required claims checked; 401 when invalid.
+ * A request without the header stays anonymous.
+ */
+function bearerCheck(auth: BaselineAuth) {
+  const key = new TextEncoder().encode(auth.secret);
+  const options = {
+    algorithms: ['HS256'],
+    issuer: auth.issuer,
+    audience: auth.audience,
+    typ: 'at+jwt',
+    clockTolerance: 30,
+    requiredClaims: ['exp', 'iat', 'sub'],
+  };
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.authorization;
+    if (header === undefined) return;
+    const token = /^Bearer +(\S+)$/i.exec(header)?.[1];
+    try {
+      if (!token || token.length > 8192) throw new Error('not a bearer token');
+      await jwtVerify(token, key, options);
+    } catch {
+      return reply.code(401).header('www-authenticate', 'Bearer realm="baseline", error="invalid_token"').send({ message: 'invalid token' });
+    }
+  };
 }
 
 const timestamp = { type: 'string', format: 'date-time' } as const;
 const id = { type: 'integer' } as const;
 const user = {
   type: 'object',
-  properties: { id, email: { type: 'string' }, name: { type: 'string' }, createdAt: timestamp, updatedAt: timestamp },
+  properties: {
+    id,
+    email: { type: 'string' },
+    name: { type: 'string' },
+    // The account fields Kiln manages on the blog's users (the password hash stays hidden).
+    roles: { type: 'array', items: { type: 'string' } },
+    verified: { type: 'boolean' },
+    disabled: { type: 'boolean' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  },
 } as const;
 const post = {
   type: 'object',
@@ -47,7 +94,8 @@ const page = {
 } as const;
 
 const POST_COLUMNS = 'p.id, p.title, p.slug, p.body, p.status, p.author_id AS "authorId", p.created_at AS "createdAt", p.updated_at AS "updatedAt"';
-const AUTHOR_COLUMNS = 'u.email AS "u_email", u.name AS "u_name", u.created_at AS "u_createdAt", u.updated_at AS "u_updatedAt"';
+const AUTHOR_COLUMNS =
+  'u.email AS "u_email", u.name AS "u_name", u.roles AS "u_roles", u.verified AS "u_verified", u.disabled AS "u_disabled", u.created_at AS "u_createdAt", u.updated_at AS "u_updatedAt"';
 
 /** bigint ids as numbers (they stay below 2^53). */
 const types = {
@@ -65,7 +113,15 @@ interface PostRow {
   updatedAt: Date;
   author?: unknown;
 }
-type JoinedRow = PostRow & { u_email: string; u_name: string; u_createdAt: Date; u_updatedAt: Date };
+type JoinedRow = PostRow & {
+  u_email: string;
+  u_name: string;
+  u_roles: string[];
+  u_verified: boolean;
+  u_disabled: boolean;
+  u_createdAt: Date;
+  u_updatedAt: Date;
+};
 
 export async function buildBaseline(options: BaselineOptions): Promise<{ app: FastifyInstance; pool: pg.Pool }> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolMax, options: `-c search_path=${options.schema}`, types });
@@ -79,6 +135,7 @@ export async function buildBaseline(options: BaselineOptions): Promise<{ app: Fa
         params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
         response: { 200: { type: 'object', properties: { data: post } } },
       },
+      preHandler: bearerCheck(options.auth),
     },
     async (req, reply) => {
       const { rows } = await pool.query<PostRow>({ name: 'post-by-id', text: `SELECT ${POST_COLUMNS} FROM posts p WHERE p.id = $1`, values: [req.params.id] });
@@ -142,7 +199,16 @@ function withAuthor(row: JoinedRow): PostRow {
     authorId: row.authorId,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
-    author: { id: row.authorId, email: row.u_email, name: row.u_name, createdAt: row.u_createdAt, updatedAt: row.u_updatedAt },
+    author: {
+      id: row.authorId,
+      email: row.u_email,
+      name: row.u_name,
+      roles: row.u_roles,
+      verified: row.u_verified,
+      disabled: row.u_disabled,
+      createdAt: row.u_createdAt,
+      updatedAt: row.u_updatedAt,
+    },
   };
 }
 
@@ -154,6 +220,7 @@ async function main(): Promise<void> {
     schema: env.KILN_DB_SCHEMA ?? 'public',
     poolMax: Number(env.KILN_DB_POOL_MAX ?? 10),
     cursorSecret: env.KILN_CURSOR_SECRET ?? 'baseline',
+    auth: { secret: env.KILN_AUTH_JWT_SECRET ?? '', issuer: env.KILN_AUTH_ISSUER ?? '', audience: env.KILN_AUTH_AUDIENCE ?? 'kiln-api' },
   });
   const url = await app.listen({ host: '127.0.0.1', port: Number(env.PORT ?? 0) });
   if (process.send) process.send({ url });

@@ -4,6 +4,8 @@ export interface LoadOptions {
   readonly connections: number;
   /** Seconds. */
   readonly duration: number;
+  /** Sent with every request. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What one autocannon run saw. */
@@ -39,6 +41,7 @@ export function measure(url: string, nextPath: () => string, options: LoadOption
         url,
         connections: options.connections,
         duration: options.duration,
+        headers: { ...options.headers },
         requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: nextPath() }) }],
       },
       (error, result) => {

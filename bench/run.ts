@@ -8,18 +8,19 @@
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   KILN_DB_POOL_MAX   pool size of both servers (default 10, Kiln's default)
  *   BENCH_DATABASE_URL PostgreSQL to use (default postgres://postgres@127.0.0.1:5432/test)
- *   BENCH_READS        comma-separated keys of the reads to run (default all: byId,list)
+ *   BENCH_READS        comma-separated keys of the reads to run (default all: byId,byIdAuth,list)
  *   BENCH_PROFILE=1    run both servers with --cpu-prof; profiles land in bench/.profiles/{kiln,baseline}/
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadModel } from '../src/model/load.js';
+import { BENCH_AUTH_ENV, benchAccessToken } from './access-token.js';
 import { type ServerProcess, startServer } from './child.js';
 import { postgresCpu, postgresCpuBetween, processCpuSeconds } from './cpu.js';
 import { createDataset, type Dataset } from './dataset.js';
 import { measure, type Sample, summarize } from './load.js';
-import { assertSameAnswers, READS, type Read } from './reads.js';
+import { reads as allReads, assertSameAnswers, type Read } from './reads.js';
 import { formatTable, machine, type ReadResult } from './report.js';
 
 const here = import.meta.dirname;
@@ -43,7 +44,7 @@ const CURSOR_SECRET = 'kiln-bench-cursor-secret';
 const profileDir = resolve(here, '.profiles');
 
 async function main(): Promise<number> {
-  const reads = READS.filter((r) => !config.reads || config.reads.includes(r.key));
+  const reads = allReads(await benchAccessToken()).filter((r) => !config.reads || config.reads.includes(r.key));
   const model = await loadModel(resolve(here, '../examples/blog/kiln.config.ts'));
   console.log(`seeding a fresh schema on ${config.databaseUrl} …`);
   const dataset = await createDataset(config.databaseUrl, model);
@@ -67,6 +68,7 @@ async function main(): Promise<number> {
       KILN_DB_SCHEMA: dataset.schema,
       KILN_DB_POOL_MAX: String(config.poolMax),
       KILN_CURSOR_SECRET: CURSOR_SECRET,
+      ...BENCH_AUTH_ENV,
       KILN_LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
       PORT: '0',
@@ -93,6 +95,8 @@ async function main(): Promise<number> {
       `${config.connections} connections, ${config.duration} s per read and server in ${config.rounds} alternating rounds, ` +
         `pool ${config.poolMax}; Kiln wrote ${logLines} request log lines.`,
     );
+    const verification = verificationCost(results);
+    if (verification) console.log(verification);
     const failures = results.flatMap((r) =>
       (['baseline', 'kiln'] as const)
         .filter((s) => r[s].errors > 0 || r[s].non2xx > 0)
@@ -115,7 +119,7 @@ async function main(): Promise<number> {
  * PostgreSQL.
  */
 async function compare(read: Read, dataset: Dataset, baseline: ServerProcess, kiln: ServerProcess): Promise<ReadResult> {
-  const load = { connections: config.connections, duration: config.duration / config.rounds };
+  const load = { connections: config.connections, duration: config.duration / config.rounds, headers: read.headers };
   process.stdout.write(`${read.name}: warm-up …`);
   for (const server of [baseline, kiln]) await measure(server.url, read.paths(dataset.size), { ...load, duration: config.warmup });
   const samples = new Map<ServerProcess, Sample[]>([
@@ -144,6 +148,15 @@ async function compare(read: Read, dataset: Dataset, baseline: ServerProcess, ki
   };
   const [b, k] = [result(baseline), result(kiln)];
   return { name: read.name, example: read.paths(dataset.size)(), baseline: b, kiln: k, ratio: k.requestsPerSec / b.requestsPerSec };
+}
+
+/** What verifying the bearer token adds per read by id: the server CPU of the authenticated read minus the anonymous one's. */
+function verificationCost(results: readonly ReadResult[]): string | undefined {
+  const anonymous = results.find((r) => r.name === 'GET /v1/posts/:id');
+  const authenticated = results.find((r) => r.name === 'GET /v1/posts/:id, Bearer JWT');
+  if (!anonymous || !authenticated) return undefined;
+  const cost = (server: 'baseline' | 'kiln') => Math.round(authenticated[server].serverCpuUs - anonymous[server].serverCpuUs);
+  return `Verifying the bearer token costs Kiln ${cost('kiln')} µs of server CPU per read by id, the baseline ${cost('baseline')} µs.`;
 }
 
 process.exitCode = await main();

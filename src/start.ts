@@ -54,7 +54,7 @@ export async function startKiln(options: StartOptions): Promise<RunningKiln> {
   try {
     if (options.schema?.mode === 'migrations') await prepareMigratedSchema(db, options.model, options.settings.dbSchema, options.schema);
     else await ensureSchema(db, options.model, options.settings.dbSchema);
-    const seeded = seed ? await seedIfEmpty(db, options.model, seed) : undefined;
+    const seeded = seed ? await seedIfEmpty(db, options.model, seed, options.settings) : undefined;
     const kiln = await buildApp({
       model: options.model,
       settings: options.settings,

@@ -8,7 +8,7 @@ import { decodeJwt } from 'jose';
 import type { Authenticator } from '../pipeline/authenticate.js';
 import type { Principal } from '../pipeline/context.js';
 import { principalOf } from './account-store.js';
-import { type AccessTokens, invalidToken } from './jwt.js';
+import { type AccessTokens, invalidToken, MAX_TOKEN_LENGTH, refusedToken } from './jwt.js';
 
 /**
  * Undefined when the token is not of its kind; the caller when it is and is valid; throws 401
@@ -17,8 +17,6 @@ import { type AccessTokens, invalidToken } from './jwt.js';
 export type BearerVerifier = (token: string) => Principal | undefined | Promise<Principal | undefined>;
 
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
-/** The most characters a bearer token may have: a bound on the work spent on one. */
-const MAX_TOKEN_LENGTH = 8192;
 
 export function bearerAuthenticator(verifiers: readonly BearerVerifier[]): Authenticator {
   return async ({ headers }) => {
@@ -32,7 +30,7 @@ export function bearerAuthenticator(verifiers: readonly BearerVerifier[]): Authe
       const principal = await verify(token);
       if (principal) return principal;
     }
-    throw invalidToken('the bearer token is not one this API accepts');
+    throw refusedToken();
   };
 }
 

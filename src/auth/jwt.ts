@@ -1,28 +1,38 @@
 /**
  * Access tokens: short-lived JWTs (RFC 9068 profile, `typ: at+jwt`) issued and verified with jose.
  * Signed with HS256 and KILN_AUTH_JWT_SECRET, or with the private keys of KILN_AUTH_JWT_KEYS (RS256,
- * ES256, EdDSA), whose public halves are served at /.well-known/jwks.json. Verification pins the
- * algorithms, requires `typ`, `iss`, `aud`, `exp`, `iat` and `sub`, allows KILN_AUTH_CLOCK_SKEW_S, and
- * takes keys only from configuration: a `jku`, `x5u` or embedded `jwk` in a token is never used.
+ * ES256, EdDSA; see jwt-keys.ts), whose public halves are served at /.well-known/jwks.json.
+ * Verification pins the algorithms, requires `typ`, `iss`, `aud`, `exp`, `iat` and `sub`, honours
+ * `nbf`, allows KILN_AUTH_CLOCK_SKEW_S, and takes keys only from configuration, by `kid`: a header
+ * member other than alg, typ and kid (`jku`, `x5u`, an embedded `jwk`, `crit`, …) refuses the token.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CryptoKey, exportJWK, importJWK, type JWK, type JWTPayload, jwtVerify, type KeyObject, SignJWT } from 'jose';
+import { type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { Settings } from '../config/settings.js';
 import { StartupError } from '../config/startup-error.js';
 import { KilnError } from '../core/errors.js';
 import type { Account } from './account-store.js';
+import { type JoseKey, type KeyPair, loadKeySet } from './jwt-keys.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
-const ASYMMETRIC = ['RS256', 'ES256', 'EdDSA'] as const;
 const MIN_SECRET_BYTES = 32;
+/** The most characters a bearer token may have: a bound on the work spent on one (Kiln's own are a few hundred). */
+export const MAX_TOKEN_LENGTH = 8192;
+/**
+ * The only header members Kiln writes, so the only ones it accepts: a token naming where to fetch or
+ * find its key (`jku`, `x5u`, `jwk`, `x5c`) or extensions it must understand (`crit`) is refused
+ * before any key is chosen.
+ */
+const ACCEPTED_HEADER = new Set(['alg', 'typ', 'kid']);
+/** One answer for every refused access token: which check failed is for the server to know, not the caller. */
+const REFUSED = 'the access token is invalid or expired; refresh it or sign in again';
 
-type Key = CryptoKey | KeyObject | Uint8Array;
 interface SigningKey {
   readonly kid?: string;
   readonly alg: string;
-  readonly key: Key;
+  readonly key: JoseKey;
 }
 
 /** What a verified access token says about its caller. */
@@ -37,6 +47,7 @@ export class AccessTokens {
   readonly audience: string;
   readonly ttlSeconds: number;
   readonly #signer: SigningKey;
+  /** By kid (undefined for the HS256 secret): a Map, so a kid is only ever compared, never interpreted. */
   readonly #verifiers: ReadonlyMap<string | undefined, SigningKey>;
   readonly #algorithms: string[];
   readonly #clockSkew: number;
@@ -53,9 +64,20 @@ export class AccessTokens {
     this.#publicJwks = publicJwks;
   }
 
-  /** The keys of the settings; a missing or weak secret stops the start with what to set. */
+  /** The keys of the settings; a missing or weak secret, or a doubtful key set, stops the start with what to set. */
   static async fromSettings(settings: Settings): Promise<AccessTokens> {
-    if (settings.authJwtKeys) return AccessTokens.#fromKeyFile(settings);
+    if (settings.authJwtKeys) {
+      const pairs = await loadKeySet(settings.authJwtKeys);
+      const first = pairs[0] as KeyPair; // loadKeySet refuses an empty set
+      const verifiers = pairs.map((p) => ({ kid: p.kid, alg: p.alg, key: p.publicKey }));
+      const signer = { kid: first.kid, alg: first.alg, key: first.privateKey };
+      return new AccessTokens(
+        settings,
+        signer,
+        verifiers,
+        pairs.map((p) => p.publicJwk),
+      );
+    }
     const secret = settings.authJwtSecret || embeddedSecret(settings);
     if (!secret) {
       throw new StartupError(
@@ -65,44 +87,10 @@ export class AccessTokens {
     if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
       throw new StartupError(`KILN_AUTH_JWT_SECRET is too short: HS256 needs at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 48\`)`);
     }
-    const key: SigningKey = { alg: 'HS256', key: new TextEncoder().encode(secret) };
+    // Imported once: given the bytes, jose would import them again for every token it signs or verifies.
+    const hmac = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    const key: SigningKey = { alg: 'HS256', key: hmac };
     return new AccessTokens(settings, key, [key], []);
-  }
-
-  static async #fromKeyFile(settings: Settings): Promise<AccessTokens> {
-    const file = settings.authJwtKeys;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new StartupError(`KILN_AUTH_JWT_KEYS: cannot read ${file} as JSON: ${(error as Error).message}`);
-    }
-    const keys = (parsed as { keys?: unknown }).keys;
-    if (!Array.isArray(keys) || keys.length === 0) throw new StartupError(`KILN_AUTH_JWT_KEYS: ${file} must be a JSON Web Key Set: { "keys": [ … ] }`);
-    const signing: SigningKey[] = [];
-    const publicJwks: JWK[] = [];
-    for (const [i, jwk] of (keys as JWK[]).entries()) {
-      const where = `KILN_AUTH_JWT_KEYS: key ${i}`;
-      if (!jwk.kid) throw new StartupError(`${where} has no "kid": give every key an id, so tokens name the key that signed them`);
-      if (!ASYMMETRIC.includes(jwk.alg as (typeof ASYMMETRIC)[number])) {
-        throw new StartupError(`${where} (${jwk.kid}): "alg" must be one of ${ASYMMETRIC.join(', ')}, not ${JSON.stringify(jwk.alg)}`);
-      }
-      if (!jwk.d) throw new StartupError(`${where} (${jwk.kid}) is a public key: the set holds private keys (the public halves are published from them)`);
-      if (signing.some((k) => k.kid === jwk.kid)) throw new StartupError(`${where}: the kid ${jwk.kid} is used twice`);
-      let key: Key;
-      try {
-        key = await importJWK(jwk, jwk.alg);
-      } catch (error) {
-        throw new StartupError(`${where} (${jwk.kid}) cannot be used: ${(error as Error).message}`);
-      }
-      signing.push({ kid: jwk.kid, alg: jwk.alg as string, key });
-      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = jwk;
-      publicJwks.push({ ...publicPart, use: 'sig' });
-    }
-    const verifiers = await Promise.all(
-      publicJwks.map(async (jwk) => ({ kid: jwk.kid, alg: jwk.alg as string, key: await importJWK(jwk, jwk.alg) }) satisfies SigningKey),
-    );
-    return new AccessTokens(settings, signing[0] as SigningKey, verifiers, publicJwks);
   }
 
   /** The public keys, for /.well-known/jwks.json (empty with HS256: a shared secret is never published). */
@@ -125,32 +113,40 @@ export class AccessTokens {
     return { accessToken, expiresIn: this.ttlSeconds };
   }
 
-  /** The claims of a token Kiln issued; 401 KILN_UNAUTHENTICATED for any other. */
+  /**
+   * The claims of a token Kiln issued; 401 KILN_UNAUTHENTICATED, with one detail whatever the reason,
+   * for any other. jose pins the algorithms and checks the signature, `typ`, `iss`, `aud`, `exp` and
+   * `nbf` (with the clock skew); the key comes only from configuration, by the token's `kid`.
+   */
   async verify(token: string): Promise<AccessClaims> {
+    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(REFUSED);
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(
-        token,
-        (header) => {
-          const key = this.#verifiers.get(header.kid);
-          if (!key || key.alg !== header.alg) throw new Error('unknown key');
-          return key.key;
-        },
-        {
-          algorithms: this.#algorithms,
-          issuer: this.issuer,
-          audience: this.audience,
-          typ: ACCESS_TOKEN_TYPE,
-          clockTolerance: this.#clockSkew,
-          requiredClaims: ['exp', 'iat', 'sub'],
-        },
-      ));
+      ({ payload } = await jwtVerify(token, (header) => this.#keyFor(header), {
+        algorithms: this.#algorithms,
+        issuer: this.issuer,
+        audience: this.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        clockTolerance: this.#clockSkew,
+        requiredClaims: ['exp', 'iat', 'sub'],
+      }));
     } catch {
-      throw invalidToken('the access token is invalid or expired; refresh it or sign in again');
+      throw invalidToken(REFUSED);
     }
-    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.#clockSkew) throw invalidToken('the access token was issued in the future');
+    // jose checks `iat` only against a maximum age; a token issued in the future was not issued by this clock.
+    if ((payload.iat as number) > Date.now() / 1000 + this.#clockSkew) throw invalidToken(REFUSED);
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw invalidToken(REFUSED);
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-    return { sub: payload.sub as string, roles, exp: payload.exp as number };
+    return { sub: payload.sub, roles, exp: payload.exp as number };
+  }
+
+  /** The configured key a header names, or a throw (which jose turns into a refusal). */
+  #keyFor(header: Record<string, unknown>): JoseKey {
+    if (Object.keys(header).some((name) => !ACCEPTED_HEADER.has(name))) throw new Error('unexpected header member');
+    if (header.kid !== undefined && typeof header.kid !== 'string') throw new Error('kid is not a string');
+    const key = this.#verifiers.get(header.kid);
+    if (!key || key.alg !== header.alg) throw new Error('unknown key');
+    return key.key;
   }
 }
 
@@ -169,6 +165,11 @@ function embeddedSecret(settings: Settings): string | undefined {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** 401 for a bearer token no verifier accepts: the same answer as for a refused access token. */
+export function refusedToken(): KilnError {
+  return invalidToken(REFUSED);
 }
 
 /** 401 for a credential that was sent but cannot be accepted (RFC 6750 `invalid_token`). */

@@ -14,9 +14,22 @@ import type { Database } from '../db/database.js';
 import type { AnyRoute } from '../extensions/types.js';
 import type { AuthModel, Model } from '../model/ir.js';
 import type { Authenticator } from '../pipeline/authenticate.js';
+import { type AccountMailer, accountMailFor } from './account-mail.js';
+import { accountRoutes } from './account-routes.js';
 import { AccountStore } from './account-store.js';
+import { apiKeyModule } from './api-key-routes.js';
+import { ApiKeys } from './api-keys.js';
 import { type BearerVerifier, bearerAuthenticator, kilnTokenVerifier } from './bearer.js';
+import { externalBearerVerifier } from './external-bearer.js';
+import { jwksModule } from './jwks-route.js';
 import { AccessTokens } from './jwt.js';
+import { mailModule } from './mail-routes.js';
+import { oidcModule } from './oidc-routes.js';
+import { Passwords } from './passwords.js';
+import { AuthRateLimiter } from './rate-limits.js';
+import { RefreshTokens } from './refresh-tokens.js';
+import { sessionModule } from './session-routes.js';
+import { createSessions, type SessionService } from './sessions.js';
 import { AUTH_TABLES } from './tables.js';
 
 /** What every part of authentication may use. */
@@ -33,8 +46,20 @@ export interface AuthRuntime {
   readonly accounts?: AccountStore;
   /** Issues and verifies Kiln's access tokens; present when the model declares accounts. */
   readonly tokens?: AccessTokens;
-  /** Shared state of every instance (sessions, rate limits) when REDIS_URL is set; keys start with `kiln:`. */
+  /** Shared state of every instance (sessions, rate limits) when REDIS_URL is set; keys start with KILN_REDIS_KEY_PREFIX (`kiln:`). */
   readonly redis?: Redis;
+  /** Hashes and checks passwords; present when the model declares accounts. */
+  readonly passwords?: Passwords;
+  /** Attempts per IP and per account at the routes that guess at secrets; present when the model declares accounts. */
+  readonly limiter?: AuthRateLimiter;
+  /** Refresh token families; present when the model declares accounts. */
+  readonly refresh?: RefreshTokens;
+  /** Password-reset and verification mail; present when the model declares accounts and mail can be delivered (account-mail.ts). */
+  readonly mail?: AccountMailer;
+  /** API keys of the accounts (api-keys.ts); present when the model declares accounts. */
+  readonly apiKeys?: ApiKeys;
+  /** Browser sessions (sessions.ts); present when the model declares accounts. */
+  readonly sessions?: SessionService;
 }
 
 /** One part of authentication. */
@@ -75,8 +100,8 @@ export interface AuthOptions {
  * back only briefly (a request must not hang on it): past that they fail, and the request is answered
  * 503 rather than left waiting.
  */
-function connectRedis(url: string, log: FastifyBaseLogger): Redis {
-  const redis = new Redis(url, { keyPrefix: 'kiln:', maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 });
+function connectRedis(url: string, keyPrefix: string, log: FastifyBaseLogger): Redis {
+  const redis = new Redis(url, { keyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 });
   redis.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'redis connection error'));
   return redis;
 }
@@ -88,17 +113,38 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
   for (const statement of AUTH_TABLES) await options.db.query(statement);
   const accountsModel = auth.accounts;
   const resource = accountsModel && options.model.resourcesByName.get(accountsModel.resource);
-  const redis = options.settings.redisUrl ? connectRedis(options.settings.redisUrl, options.log) : undefined;
+  const redis = options.settings.redisUrl ? connectRedis(options.settings.redisUrl, options.settings.redisKeyPrefix, options.log) : undefined;
+  const mail =
+    resource && accountsModel && accountMailFor(resource, accountsModel, { ...options, dev: options.dev ?? false, appName: options.model.api.title });
+  const accounts = resource && accountsModel && new AccountStore(options.db, resource, accountsModel);
   const runtime: AuthRuntime = {
     ...options,
     auth,
     dev: options.dev ?? false,
     ...(redis && { redis }),
+    ...(mail && { mail }),
     ...(resource &&
-      accountsModel && { accounts: new AccountStore(options.db, resource, accountsModel), tokens: await AccessTokens.fromSettings(options.settings) }),
+      accountsModel &&
+      accounts && {
+        accounts,
+        sessions: createSessions(accounts, { ...options, dev: options.dev ?? false, redis }),
+        tokens: await AccessTokens.fromSettings(options.settings),
+        passwords: new Passwords(options.settings, accountsModel.password),
+        limiter: AuthRateLimiter.create(options.settings, redis),
+        refresh: new RefreshTokens(options.db, options.settings),
+        apiKeys: new ApiKeys(options.db, resource),
+      }),
   };
   const modules: AuthModule[] = [];
-  if (runtime.tokens) modules.push({ bearer: [kilnTokenVerifier(runtime.tokens)] });
+  if (runtime.tokens) modules.push({ bearer: [kilnTokenVerifier(runtime.tokens)] }, jwksModule(runtime.tokens));
+  if (runtime.accounts) modules.push(accountRoutes(runtime));
+  if (runtime.mail) modules.push(mailModule(runtime, runtime.mail));
+  if (runtime.apiKeys) modules.push(apiKeyModule(runtime, runtime.apiKeys));
+  if (runtime.sessions) modules.push(sessionModule(runtime, runtime.sessions));
+  if (runtime.auth.oidc.length > 0) modules.push(oidcModule(runtime));
+  if (runtime.auth.bearer.length > 0) {
+    modules.push({ bearer: runtime.auth.bearer.map((issuer) => externalBearerVerifier(issuer, runtime.settings.authClockSkewS)) });
+  }
   const bearer = modules.flatMap((m) => m.bearer ?? []);
   return {
     runtime,

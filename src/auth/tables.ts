@@ -20,6 +20,8 @@ export const AUTH_TABLES: readonly string[] = [
   "id_hash" text PRIMARY KEY,
   "account_id" text NOT NULL,
   "csrf_token" text NOT NULL,
+  "roles" jsonb NOT NULL DEFAULT '[]',
+  "password_stamp" text NOT NULL,
   "created_at" timestamptz NOT NULL DEFAULT now(),
   "last_seen_at" timestamptz NOT NULL DEFAULT now(),
   "expires_at" timestamptz NOT NULL
@@ -30,13 +32,14 @@ export const AUTH_TABLES: readonly string[] = [
   "lookup" text NOT NULL UNIQUE,
   "secret_hash" text NOT NULL,
   "name" text NOT NULL,
-  "account_id" text,
+  "account_id" text NOT NULL,
   "roles" jsonb NOT NULL DEFAULT '[]',
   "created_at" timestamptz NOT NULL DEFAULT now(),
   "expires_at" timestamptz,
   "revoked_at" timestamptz,
   "last_used_at" timestamptz
 )`,
+  `CREATE INDEX IF NOT EXISTS "kiln_auth_api_keys_account" ON "kiln_auth_api_keys" ("account_id")`,
   `CREATE TABLE IF NOT EXISTS "kiln_auth_one_time_tokens" (
   "token_hash" text PRIMARY KEY,
   "purpose" text NOT NULL,
@@ -59,6 +62,8 @@ export const AUTH_TABLES: readonly string[] = [
   "code_verifier" text NOT NULL,
   "nonce" text NOT NULL,
   "mode" text NOT NULL,
+  "redirect" text,
+  "browser_hash" text NOT NULL,
   "created_at" timestamptz NOT NULL DEFAULT now(),
   "expires_at" timestamptz NOT NULL
 )`,

@@ -46,8 +46,12 @@ function authLines(model: Model): string[] {
   const out = ['auth'];
   const a = auth.accounts;
   if (a) {
-    const signup = a.signup.enabled ? `signup open${a.signup.fields.length ? ` (also sets ${a.signup.fields.join(', ')})` : ''}` : 'signup closed (invite-only)';
-    out.push(`  accounts   ${a.resource} (login ${a.login}); ${signup}; verification ${a.verification}; passwords ${a.password.minLength}–${a.password.maxLength} characters`);
+    const signup = a.signup.enabled
+      ? `signup open${a.signup.fields.length ? ` (also sets ${a.signup.fields.join(', ')})` : ''}`
+      : 'signup closed (invite-only)';
+    out.push(
+      `  accounts   ${a.resource} (login ${a.login}); ${signup}; verification ${a.verification}; passwords ${a.password.minLength}–${a.password.maxLength} characters`,
+    );
   }
   for (const p of auth.oidc) out.push(`  oidc       ${p.name}: ${p.issuer} (client ${p.clientId})`);
   for (const b of auth.bearer) out.push(`  bearer     ${b.issuer} (audience ${b.audience}, roles from ${b.rolesClaim})`);

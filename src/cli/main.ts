@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runAccounts } from './accounts.js';
+import { runApiKeys } from './api-keys.js';
+import { runAuth } from './auth-keys.js';
 import { runCheck } from './check.js';
 import { runInit } from './init.js';
 import { runMigrate } from './migrate.js';
@@ -81,6 +84,9 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`kiln: unknown command "${command}"\n\n${generalUsage()}`);
     return 2;
   }
+  if (command === 'auth') return runAuth(rest);
+  if (command === 'accounts') return runAccounts(rest);
+  if (command === 'api-keys') return runApiKeys(rest);
   let name: Invocation;
   let args = rest;
   if (command === 'migrate') {

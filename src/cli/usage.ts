@@ -5,6 +5,9 @@ export const COMMANDS = {
   check: 'Validate a model and print its API surface (resources, routes, fields)',
   openapi: 'Print the OpenAPI 3.1 document of a model',
   migrate: 'Generate, apply, revert and check SQL migrations of the model',
+  auth: 'Manage the keys of authentication (auth keygen: a signing key for KILN_AUTH_JWT_KEYS)',
+  accounts: 'Create, list, disable and enable accounts and set their roles (a model with auth.accounts)',
+  'api-keys': 'Create, list and revoke the API keys of accounts',
 } as const;
 
 export const MIGRATE_COMMANDS = {
@@ -18,8 +21,11 @@ export const MIGRATE_COMMANDS = {
 
 export type CommandName = keyof typeof COMMANDS;
 export type MigrateCommandName = keyof typeof MIGRATE_COMMANDS;
-/** A command as parsed: `serve`, or `migrate up`. */
-export type Invocation = Exclude<CommandName, 'migrate'> | `migrate ${MigrateCommandName}`;
+/**
+ * A command as parsed: `serve`, or `migrate up` (`auth` parses its own arguments: src/cli/auth-keys.ts;
+ * so do `accounts` and `api-keys`, whose flags depend on the model: src/cli/auth-cli.ts).
+ */
+export type Invocation = Exclude<CommandName, 'migrate' | 'auth' | 'accounts' | 'api-keys'> | `migrate ${MigrateCommandName}`;
 
 const MODEL = '  --model PATH            model file (.ts, .js, .yaml, .json); default kiln.config.ts or $KILN_MODEL';
 const CONFIG = '  --config PATH           settings file; environment variables override it';

@@ -235,6 +235,13 @@ export const SETTINGS = {
     description:
       'Redis connection string (redis:// or rediss://). Set: sessions and auth rate limits live in Redis, shared by every instance. Empty: PostgreSQL and memory.',
   }),
+  redisKeyPrefix: spec({
+    env: 'KILN_REDIS_KEY_PREFIX',
+    kind: 'string',
+    default: 'kiln:',
+    pattern: /^[A-Za-z0-9_.:-]{1,64}$/,
+    description: "Start of every Redis key Kiln writes: give each application sharing one Redis server its own, so neither sees the other's sessions.",
+  }),
   authJwtSecret: spec({
     env: 'KILN_AUTH_JWT_SECRET',
     kind: 'string',
@@ -313,7 +320,7 @@ export const SETTINGS = {
     kind: 'string',
     default: '',
     description:
-      'Start of the links in password-reset and verification mails; the token is appended as `?token=…`. Usually a page of your front end. Empty: the API routes under KILN_PUBLIC_URL.',
+      'Start of the links in password-reset and verification mails: `<base>?token=…&purpose=reset` (or `verify`), usually a page of your front end that POSTs the token to /auth/password/reset or /auth/verify. Empty: the mail names that API route under KILN_PUBLIC_URL (http://localhost:<port> without one), to POST the token to.',
   }),
   passwordMemoryKib: spec({
     env: 'KILN_PASSWORD_MEMORY_KIB',
@@ -365,6 +372,13 @@ export const SETTINGS = {
       'Where mail goes: smtp://user:password@host:587 or smtps://…. Empty: `kiln dev` prints mail to its log; `kiln serve` refuses the flows that need mail.',
   }),
   mailFrom: spec({ env: 'KILN_MAIL_FROM', kind: 'string', default: 'Kiln <no-reply@localhost>', description: 'The From of the mail Kiln sends.' }),
+  authApiKeyHeader: spec({
+    env: 'KILN_AUTH_API_KEY_HEADER',
+    kind: 'string',
+    default: 'x-api-key',
+    pattern: /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/,
+    description: 'The request header that may carry an API key, besides `Authorization: Bearer kiln_…` (not Authorization or Cookie).',
+  }),
 };
 
 export type SettingName = keyof typeof SETTINGS;

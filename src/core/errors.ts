@@ -11,17 +11,61 @@ export const ERRORS = {
   KILN_PATH_INVALID: { status: 400, title: 'Invalid path parameter', fix: "Use an identifier of the resource's id type." },
   KILN_BAD_REQUEST: { status: 400, title: 'Bad request', fix: 'The HTTP request could not be read; check the client.' },
   KILN_HEADER_INVALID: { status: 400, title: 'Invalid request header', fix: 'Correct the header named in `detail`.' },
+  KILN_AUTH_TOKEN_INVALID: {
+    status: 400,
+    title: 'Invalid or expired link',
+    fix: 'The token of a reset or verification mail works once and expires (30 minutes, 24 hours): ask for a new mail.',
+  },
+  KILN_AUTH_OIDC_STATE_INVALID: {
+    status: 400,
+    title: 'Sign-in with an identity provider expired or already used',
+    fix: 'The sign-in link works once, for 10 minutes, in the browser that started it: start the sign-in again.',
+  },
+  KILN_AUTH_REDIRECT_NOT_ALLOWED: {
+    status: 400,
+    title: 'Redirect not allowed',
+    fix: 'Redirect only to an origin of KILN_CORS_ORIGINS or of KILN_AUTH_LINK_BASE.',
+  },
   KILN_UNAUTHENTICATED: {
     status: 401,
     title: 'Authentication required',
     fix: 'Send valid credentials; the `WWW-Authenticate` header names the scheme.',
   },
   KILN_FORBIDDEN: { status: 403, title: 'Forbidden', fix: 'Your role may not perform this operation; ask an operator for access.' },
+  KILN_AUTH_INVALID_CREDENTIALS: { status: 401, title: 'Invalid login or password', fix: 'Check the login and the password and try again.' },
+  KILN_AUTH_REFRESH_INVALID: { status: 401, title: 'Invalid refresh token', fix: 'The refresh token is unknown, revoked or expired: sign in again.' },
+  KILN_AUTH_REFRESH_REUSED: {
+    status: 401,
+    title: 'Refresh token already used',
+    fix: 'Every token of this sign-in was revoked as a precaution: sign in again, and send each refresh token only once.',
+  },
+  KILN_AUTH_OIDC_FAILED: {
+    status: 401,
+    title: 'Sign-in with the identity provider failed',
+    fix: 'The provider refused the sign-in, or its answer could not be verified: start the sign-in again.',
+  },
+  KILN_AUTH_ACCOUNT_DISABLED: { status: 403, title: 'Account disabled', fix: 'This account may not sign in; ask an operator to enable it.' },
+  KILN_AUTH_NOT_VERIFIED: { status: 403, title: 'Email address not verified', fix: 'Follow the link in the verification mail, or ask for a new one.' },
+  KILN_AUTH_CSRF: {
+    status: 403,
+    title: 'CSRF token missing or wrong',
+    fix: 'A request with the session cookie that changes something must send the header X-CSRF-Token: the `csrfToken` of POST or GET /auth/session.',
+  },
+  KILN_AUTH_NO_ACCOUNT: {
+    status: 403,
+    title: 'No account for this identity',
+    fix: 'No account is linked to this identity and none may be created from it: sign up first, or ask an operator.',
+  },
   KILN_NOT_FOUND: { status: 404, title: 'Resource not found', fix: 'Check the id; it may have been deleted.' },
   KILN_ROUTE_NOT_FOUND: { status: 404, title: 'Route not found', fix: 'See /openapi.json or /docs for the routes this API serves.' },
   KILN_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', fix: 'Use one of the methods in the `Allow` header.' },
   KILN_NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable', fix: 'Accept application/json.' },
   KILN_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout', fix: 'Send the request faster, or raise KILN_REQUEST_TIMEOUT_MS.' },
+  KILN_AUTH_KEY_LIMIT: {
+    status: 409,
+    title: 'Too many API keys',
+    fix: 'Revoke API keys that are no longer used (DELETE /auth/api-keys/:id), then create the new one.',
+  },
   KILN_UNIQUE_VIOLATION: {
     status: 409,
     title: 'Unique constraint violated',
@@ -54,6 +98,7 @@ export const ERRORS = {
   },
   KILN_SHUTTING_DOWN: { status: 503, title: 'Server is shutting down', fix: 'Retry; another instance will answer.' },
   KILN_REDIS_UNAVAILABLE: { status: 503, title: 'Shared state unavailable', fix: 'Retry later; the operator should check Redis (REDIS_URL).' },
+  KILN_AUTH_OIDC_UNAVAILABLE: { status: 503, title: 'Identity provider unavailable', fix: 'Retry later; the identity provider cannot be reached.' },
 } as const satisfies Record<string, { status: number; title: string; fix: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

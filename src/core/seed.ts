@@ -6,6 +6,8 @@
  * at each other; timestamps; readOnly fields); those values are still type-checked.
  */
 import { readFileSync } from 'node:fs';
+import { hashSeedPasswords, splitSeedAccount } from '../auth/seed-accounts.js';
+import type { Settings } from '../config/settings.js';
 import { StartupError } from '../config/startup-error.js';
 import type { Database } from '../db/database.js';
 import { FrozenMap } from '../model/frozen-map.js';
@@ -24,6 +26,8 @@ import { parseJsonFile } from './seed-json.js';
 export interface SeedRecord extends WriteInput {
   readonly resource: Resource;
   readonly where: string;
+  /** An account's plain password (src/auth/seed-accounts.ts), hashed when the seed is loaded. */
+  readonly password?: string;
 }
 
 /** A seed file, read and checked: nothing in it can fail validation any more. */
@@ -87,9 +91,11 @@ function checkSeed(model: Model, limits: Limits, data: unknown, problems: string
         problems.push(`${where}: must be an object of field values`);
         return;
       }
-      const checked = input.check('Create', record, '');
+      const account = splitSeedAccount(model, name, record as Record<string, unknown>);
+      for (const problem of account.problems) problems.push(`${where}${problem}`);
+      const checked = input.check('Create', account.fields, '');
       for (const e of checked.errors) problems.push(`${where}${fieldPath(e)}: ${e.message}`);
-      if (checked.input) records.push({ ...checked.input, resource, where });
+      if (checked.input) records.push({ ...checked.input, resource, where, ...(account.password !== undefined && { password: account.password }) });
     });
   }
   return records;
@@ -123,16 +129,22 @@ function fieldPath(error: FieldError): string {
  * the database refuses (a duplicate, a reference to a record that does not exist) loads nothing.
  * Identity sequences are moved past the ids the seed gave.
  */
-export async function seedIfEmpty(db: Database, model: Model, seed: Seed): Promise<SeedOutcome> {
+export async function seedIfEmpty(
+  db: Database,
+  model: Model,
+  seed: Seed,
+  passwordCosts?: Pick<Settings, 'passwordMemoryKib' | 'passwordTimeCost'>,
+): Promise<SeedOutcome> {
   for (const r of model.resources) {
     const [row] = await db.query(`SELECT EXISTS (SELECT 1 FROM ${ident(r.table)}) AS "any"`);
     if (row?.any) return { status: 'skipped' };
   }
+  const hashes = await hashSeedPasswords(model, seed.records, passwordCosts);
   const errors = new DatabaseErrorMapper(model);
   await db.transaction(async (tx) => {
     for (const record of seed.records) {
       try {
-        const insert = compileInsert(model, record.resource, [record.values], ['id']);
+        const insert = compileInsert(model, record.resource, [{ ...record.values, ...hashes.get(record) }], ['id']);
         const [inserted] = await tx.query<{ id: unknown }>(insert.text, insert.values);
         for (const [relName, ids] of record.links) {
           const relation = record.resource.relationsByName.get(relName);

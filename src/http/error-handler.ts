@@ -38,6 +38,8 @@ export function sendProblem(reply: FastifyReply, error: KilnError): FastifyReply
   if (error.headers) reply.headers(error.headers);
   const retryAfter = RETRY_AFTER_SECONDS[error.code as ErrorCode];
   if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
+  // RFC 9110: every 401 names the scheme that would be accepted (wrong password, spent refresh token, …).
+  if (error.status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', 'Bearer realm="kiln"');
   return reply
     .code(error.status)
     .type(PROBLEM_TYPE)

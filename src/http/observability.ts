@@ -23,7 +23,15 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',
   'res.headers["set-cookie"]',
+  // Authentication's own headers (an API key sent in a header other than x-api-key, through
+  // KILN_AUTH_API_KEY_HEADER, is not covered: request headers are not logged by Kiln itself).
+  'req.headers["x-api-key"]',
+  'req.headers["x-csrf-token"]',
   '*.password',
+  '*.newPassword',
+  '*.currentPassword',
+  '*.refreshToken',
+  '*.accessToken',
   '*.passwordHash',
   '*.token',
   '*.secret',

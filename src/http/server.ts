@@ -195,6 +195,8 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     limits: settings,
     routes: customRoutes,
     extraPaths: auth?.paths,
+    security: { ...settings, dev: options.dev ?? false },
+    publicRoutes: auth?.routes,
   });
   if (settings.docs) registerDocs(app, options.title ?? model.api.title, openapi);
   installErrorHandling(app, methods, installFaultLog(app, db));

@@ -46,6 +46,15 @@ const problemAt = (problems: ProblemList, path: string, found: ReturnType<ValueC
   if (found) problems.add(path, found.message, found.hint);
 };
 
+/** A check that first says a missing option is missing (rather than "not undefined"). */
+const required =
+  (check: ValueCheck): ValueCheck =>
+  (value, option) => {
+    if (value !== undefined) return check(value, option);
+    const found = check('', option);
+    return { message: `${option} is required`, hint: found?.hint ?? `give ${option}` };
+  };
+
 /** An https URL, or http on loopback (a provider run for development or tests). */
 const issuerUrl: ValueCheck = (value, option) =>
   typeof value === 'string' && URL.canParse(value) && (value.startsWith('https://') || LOOPBACK.test(value))
@@ -83,7 +92,8 @@ export function checkAuth(auth: unknown, model: ModelView, problems: ProblemList
   unknownKeys(auth, ['accounts', 'oidc', 'bearer'], 'auth', problems);
   const before = problems.items.length;
   const accounts = auth.accounts === undefined ? undefined : checkAccounts(auth.accounts, model, problems);
-  const oidc = checkOidc(auth.oidc, problems);
+  // Invite-only accounts stay invite-only: a provider login creates an account only when signup is open, unless told to.
+  const oidc = checkOidc(auth.oidc, accounts?.signup.enabled ?? true, problems);
   if (oidc.length > 0 && auth.accounts === undefined) {
     problems.add('auth.oidc', 'signing in with an identity provider needs accounts', 'declare auth.accounts: { resource: "users" } as well');
   }
@@ -171,7 +181,7 @@ function checkAccounts(value: unknown, model: ModelView, problems: ProblemList):
   };
 }
 
-function checkOidc(value: unknown, problems: ProblemList): OidcProvider[] {
+function checkOidc(value: unknown, signupOpen: boolean, problems: ProblemList): OidcProvider[] {
   if (value === undefined) return [];
   if (!isPlainObject(value)) {
     problems.add(
@@ -190,8 +200,8 @@ function checkOidc(value: unknown, problems: ProblemList): OidcProvider[] {
       return [];
     }
     unknownKeys(provider, ['issuer', 'clientId', 'scopes', 'createAccounts', 'linkByEmail'], path, problems);
-    problemAt(problems, `${path}.issuer`, issuerUrl(provider.issuer, 'issuer'));
-    problemAt(problems, `${path}.clientId`, nonEmptyText('my-client-id')(provider.clientId, 'clientId'));
+    problemAt(problems, `${path}.issuer`, required(issuerUrl)(provider.issuer, 'issuer'));
+    problemAt(problems, `${path}.clientId`, required(nonEmptyText('my-client-id'))(provider.clientId, 'clientId'));
     const scopes =
       provider.scopes === undefined
         ? ['openid', 'email', 'profile']
@@ -206,7 +216,7 @@ function checkOidc(value: unknown, problems: ProblemList): OidcProvider[] {
         issuer: provider.issuer as string,
         clientId: provider.clientId as string,
         scopes,
-        createAccounts: provider.createAccounts !== false,
+        createAccounts: typeof provider.createAccounts === 'boolean' ? provider.createAccounts : signupOpen,
         linkByEmail: provider.linkByEmail !== false,
       },
     ];
@@ -230,8 +240,8 @@ function checkBearer(value: unknown, problems: ProblemList): ExternalBearer[] {
       return [];
     }
     unknownKeys(entry, ['issuer', 'audience', 'jwksUrl', 'rolesClaim'], path, problems);
-    problemAt(problems, `${path}.issuer`, issuerUrl(entry.issuer, 'issuer'));
-    problemAt(problems, `${path}.audience`, nonEmptyText('my-api')(entry.audience, 'audience'));
+    problemAt(problems, `${path}.issuer`, required(issuerUrl)(entry.issuer, 'issuer'));
+    problemAt(problems, `${path}.audience`, required(nonEmptyText('my-api'))(entry.audience, 'audience'));
     if (entry.jwksUrl !== undefined) problemAt(problems, `${path}.jwksUrl`, issuerUrl(entry.jwksUrl, 'jwksUrl'));
     if (entry.rolesClaim !== undefined) problemAt(problems, `${path}.rolesClaim`, nonEmptyText('roles')(entry.rolesClaim, 'rolesClaim'));
     return [

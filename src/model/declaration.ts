@@ -196,7 +196,7 @@ export interface OidcProviderDeclaration {
   clientId: string;
   /** Default ["openid", "email", "profile"]. */
   scopes?: string[];
-  /** Create an account on the first login of someone unknown. Default true. */
+  /** Create an account on the first login of someone unknown. Default: whether signup is open (accounts.signup.enabled). */
   createAccounts?: boolean;
   /** Link a login to the existing account with the same verified email. Default true. */
   linkByEmail?: boolean;

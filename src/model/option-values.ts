@@ -18,6 +18,7 @@ export const PATH_SEGMENT = /^[a-z0-9][a-z0-9-]*$/;
 /** A value as the user wrote it, short enough for a message. */
 export function shown(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   switch (typeof value) {
     case 'string':

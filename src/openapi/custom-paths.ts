@@ -10,12 +10,15 @@ import { BODY, type ErrorResponses, header } from './responses.js';
 
 export interface CustomPathsContext {
   readonly prefix: string;
-  readonly errors: ErrorResponses;
+  /** ErrorResponses, or a view of it that adds the codes every API operation shares (security.ts). */
+  readonly errors: Pick<ErrorResponses, 'for'>;
   readonly operationId: (base: string) => string;
   /** The `$ref` of a resource's record schema. */
   readonly recordRef: (resource: string) => { $ref: string };
   /** components.schemas: an `AppProblem` schema is added when a route declares codes of the app's own. */
   readonly schemas: Record<string, JsonSchema>;
+  /** The security requirement of a route, when the document declares security schemes (security.ts). */
+  readonly security?: (route: AnyRoute) => JsonSchema[];
 }
 
 const JSON_MEDIA = 'application/json';
@@ -48,6 +51,8 @@ function operation(route: AnyRoute, context: CustomPathsContext): JsonSchema {
     summary: route.summary ?? `${route.method} ${route.path}`,
   };
   if (route.description) op.description = route.description;
+  const security = context.security?.(route);
+  if (security) op.security = security;
   if (parameters.length > 0) op.parameters = parameters;
   if (route.body) op.requestBody = { required: true, content: { [JSON_MEDIA]: { schema: route.body } } };
   op.responses = { ...success(route, context), ...withOwnCodes(context.errors.for([...builtIn]), own, context) };

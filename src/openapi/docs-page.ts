@@ -32,10 +32,16 @@ function page(title: string): string {
 // In its own file rather than inline, so the Content-Security-Policy needs no 'unsafe-inline' script.
 // validatorUrl: null keeps the page from sending the document's URL to validator.swagger.io (the
 // page loads nothing from another host); the base layout drops the top bar that loads other documents.
+// With authentication, the Authorize button takes an access token or an API key for "Try it out".
+// persistAuthorization stays off: a credential typed in lives only as long as the tab, and is never
+// written to localStorage, where any script of the origin could read it. (The session cookie needs no
+// button: the browser sends it by itself, and unsafe methods then need X-CSRF-Token, which the page
+// does not send.)
 const INIT = `window.ui = SwaggerUIBundle({
   url: '/openapi.json',
   dom_id: '#swagger-ui',
   deepLinking: true,
+  persistAuthorization: false,
   validatorUrl: null,
   presets: [SwaggerUIBundle.presets.apis],
   layout: 'BaseLayout',

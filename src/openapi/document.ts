@@ -15,7 +15,8 @@ import { healthPaths, healthTag } from './health-paths.js';
 import { infoObject } from './info.js';
 import { listDescription, listParameters, type ParameterLimits, selectionParameters, sharedParameters } from './parameters.js';
 import { readItem, readSchemas } from './read-schemas.js';
-import { BODY, ErrorResponses, HEADERS, header, problemSchema } from './responses.js';
+import { ANY_ROUTE, BODY, ErrorResponses, HEADERS, header, problemSchema } from './responses.js';
+import { type SecuritySettings, secureOperations, securityRequirement, securitySchemes } from './security.js';
 import { pluralPhrase, summaries } from './wording.js';
 
 /** Every bound the document states; the settings carry all of them under these names. */
@@ -38,7 +39,14 @@ export interface DocumentOptions {
   readonly routes?: readonly AnyRoute[];
   /** Path items of routes served outside the generated and custom ones, by full path. */
   readonly extraPaths?: Readonly<Record<string, JsonSchema>>;
+  /** What the security schemes state (lifetimes, the cookie); without it the document declares none. */
+  readonly security?: SecuritySettings;
+  /** Routes among `routes` that are how a caller gets a credential (login, sign-up, …): public. */
+  readonly publicRoutes?: readonly AnyRoute[];
 }
+
+/** What an API operation's responses are built with: ErrorResponses, with the codes every operation shares. */
+type OperationErrors = Pick<ErrorResponses, 'for'>;
 
 type Variant = '' | 'Create' | 'Update' | 'Replace' | 'Selection';
 const VARIANTS = ['Create', 'Update', 'Replace'] as const;
@@ -80,6 +88,9 @@ class SchemaNames {
 export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema {
   const names = new SchemaNames(model.resources);
   const errors = new ErrorResponses(options.problemTypeBase);
+  const schemes = options.security && securitySchemes(model, options.security);
+  // With authentication, a credential sent to any API operation is checked, and a bad one is a 401.
+  const apiErrors: OperationErrors = schemes ? { for: (codes, always = ANY_ROUTE) => errors.for([...codes, 'KILN_UNAUTHENTICATED'], always) } : errors;
   const operationIds = new Set<string>();
   /** `createManyPosts` is both "createMany posts" and "create manyPosts": the second gets a number. */
   const operationId = (base: string) => {
@@ -101,27 +112,59 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
     for (const variant of VARIANTS) schemas[names.of(r, variant)] = inputSchema(model, r, variant, idSchema, limits);
     schemas[names.of(r, 'Selection')] = read.selection;
     dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v)), names.of(r, 'Selection')], schemas, limits);
-    Object.assign(paths, resourcePaths(r, { names, errors, operationId }, options));
+    const items = resourcePaths(r, { names, errors: apiErrors, operationId }, options);
+    if (schemes) secureOperations(items, schemes, 'anyone');
+    Object.assign(paths, items);
   }
   const recordRef = (name: string) => names.ref(model.resourcesByName.get(name) as Resource);
-  Object.assign(paths, customPaths(options.routes ?? [], { prefix: options.prefix, errors, operationId, recordRef, schemas }));
+  // By method and path: the routes served are checked copies of the ones given (routesToServe).
+  const publicRoutes = new Set((options.publicRoutes ?? []).map((r) => `${r.method} ${r.path}`));
+  const access = (route: AnyRoute) => (route.authenticated ? 'signed-in' : publicRoutes.has(`${route.method} ${route.path}`) ? 'public' : 'anyone');
+  const security = schemes && ((route: AnyRoute) => securityRequirement(schemes, access(route)));
+  Object.assign(paths, customPaths(options.routes ?? [], { prefix: options.prefix, errors: apiErrors, operationId, recordRef, schemas, security }));
   const probes = healthTag(model.resources.map((r) => r.name));
-  Object.assign(paths, healthPaths(errors, probes.name));
+  const health = healthPaths(errors, probes.name);
+  Object.assign(paths, health);
   // Routes served outside the API prefix by authentication (/.well-known/jwks.json, redirects).
-  for (const [path, item] of Object.entries(options.extraPaths ?? {})) paths[path] = { ...(paths[path] as object), ...item };
+  const extra: Record<string, JsonSchema> = structuredClone({ ...options.extraPaths });
+  for (const [path, item] of Object.entries(extra)) {
+    // The answers the server gives on any route before running it (405, 408, 414, 431) apply to these too.
+    for (const operation of Object.values(item)) {
+      if (operation && typeof operation === 'object' && 'responses' in operation) {
+        operation.responses = { ...errors.for([], []), ...(operation.responses as JsonSchema) };
+      }
+    }
+    paths[path] = { ...(paths[path] as object), ...item };
+  }
+  // The probes and what authentication serves outside the prefix (the JWKS, the identity-provider redirects) need no credential.
+  if (schemes) secureOperations({ ...health, ...extra }, schemes, 'public');
   return {
     openapi: '3.1.0',
     info: infoObject(model.api, options, limits),
     servers: [{ url: options.publicUrl.replace(/\/+$/, '') || '/', description: 'This server' }],
-    tags: [...model.resources.map((r) => ({ name: r.name, description: r.description ?? `Operations on ${pluralPhrase(r)}.` })), probes],
+    tags: [
+      ...model.resources.map((r) => ({ name: r.name, description: r.description ?? `Operations on ${pluralPhrase(r)}.` })),
+      ...(usesTag(paths, AUTH_TAG.name) ? [AUTH_TAG] : []),
+      probes,
+    ],
     paths,
     components: {
       schemas,
       responses: errors.components(),
       parameters: sharedParameters(limits),
       headers: HEADERS,
+      ...(schemes && { securitySchemes: schemes }),
     },
   };
+}
+
+/** The tag of authentication's routes (src/auth/*-routes.ts). */
+const AUTH_TAG = { name: 'auth', description: 'Accounts: sign-up, sign-in with tokens or a session cookie, API keys, identity providers.' };
+
+function usesTag(paths: Record<string, JsonSchema>, tag: string): boolean {
+  return Object.values(paths).some((item) =>
+    Object.values(item).some((op) => Array.isArray((op as JsonSchema | undefined)?.tags) && (op as { tags: string[] }).tags.includes(tag)),
+  );
 }
 
 /** A field example the API would refuse is left out of the schemas rather than shown. */
@@ -137,7 +180,7 @@ function dropUnfitExamples(r: Resource, schemaNames: readonly string[], schemas:
 
 interface Builders {
   readonly names: SchemaNames;
-  readonly errors: ErrorResponses;
+  readonly errors: OperationErrors;
   readonly operationId: (base: string) => string;
 }
 

@@ -54,9 +54,25 @@ export const HEADERS = {
 
 export const header = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
-/** Headers a code's response carries besides X-Request-Id. */
+/**
+ * Headers a code's response carries besides X-Request-Id. WWW-Authenticate and Retry-After are written
+ * in place rather than as components, so a document without authentication has no unused component.
+ */
 const CODE_HEADERS: Partial<Record<ErrorCode, Record<string, JsonSchema>>> = {
   KILN_METHOD_NOT_ALLOWED: { Allow: header('Allow') },
+  KILN_UNAUTHENTICATED: {
+    'WWW-Authenticate': {
+      description:
+        'The scheme to authenticate with, and why the credential sent was refused: `Bearer realm="kiln"`, with `error="invalid_token"` for a bad token.',
+      schema: { type: 'string', maxLength: 200 },
+    },
+  },
+  KILN_RATE_LIMITED: {
+    'Retry-After': {
+      description: 'Seconds to wait before trying again.',
+      schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86400 },
+    },
+  },
 };
 
 function headersOf(codes: readonly ErrorCode[]): Record<string, JsonSchema> {

@@ -55,10 +55,13 @@ describe('kiln check', () => {
       '  hooks: beforeCreate',
     ]);
     assert.deepEqual(out.slice(out.indexOf('custom routes')).trimEnd().split('\n'), ['custom routes', '  POST /v1/posts/:id/publish  Publish a post']);
-    assert.deepEqual(out.slice(out.indexOf('\nauth\n') + 1, out.indexOf('custom routes')).trimEnd().split('\n'), [
-      'auth',
-      '  accounts   users (login email); signup open (also sets name); verification optional; passwords 10–128 characters',
-    ]);
+    assert.deepEqual(
+      out
+        .slice(out.indexOf('\nauth\n') + 1, out.indexOf('custom routes'))
+        .trimEnd()
+        .split('\n'),
+      ['auth', '  accounts   users (login email); signup open (also sets name); verification optional; passwords 10–128 characters'],
+    );
     for (const name of ['users  (table users)', 'comments  (table comments)', 'tags  (table tags)']) assert.ok(lines.includes(name), name);
     assert.ok(lines.includes('  email          string  required, unique'));
     assert.ok(lines.includes('  passwordHash   string  nullable, readOnly, hidden'));

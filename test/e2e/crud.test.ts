@@ -32,7 +32,10 @@ for (const backend of BACKENDS) {
     test("the account's password hash can be neither written nor read through the resource", async () => {
       const written = await server.fetch(`/v1/users/${userId}`, { method: 'PATCH', json: { passwordHash: 'secret-hash' } });
       const problem = await expectProblem(written, 400, 'KILN_VALIDATION_FAILED');
-      assert.deepEqual(problem.errors?.map((e) => e.path), ['/passwordHash']);
+      assert.deepEqual(
+        problem.errors?.map((e) => e.path),
+        ['/passwordHash'],
+      );
       const res = await server.fetch(`/v1/users/${userId}`);
       const { data } = await res.json();
       assert.equal(data.passwordHash, undefined);

@@ -15,8 +15,7 @@ for (const backend of BACKENDS) {
     let server: TestServer;
     before(async () => {
       server = await startTestServer(await blogModel(), backend);
-      const author = (await (await server.fetch('/v1/users', { method: 'POST', json: { email: 'long@example.com', name: 'L' } })).json())
-        .data.id;
+      const author = (await (await server.fetch('/v1/users', { method: 'POST', json: { email: 'long@example.com', name: 'L' } })).json()).data.id;
       const posts = ['a', 'b', 'c', 'd', 'e'].map((letter) => ({ title: letter, body: letter.repeat(9000), authorId: author }));
       assert.equal((await server.fetch('/v1/posts/bulk', { method: 'POST', json: posts })).status, 201);
     });

@@ -68,10 +68,15 @@ for (const backend of BACKENDS) {
       await page.waitForSelector('.info .title', { timeout: TIMEOUT });
       assert.match((await page.locator('.info .title').textContent()) ?? '', /^Blog API/);
       const tags = await page.locator('.opblock-tag-section h3').evaluateAll((els) => els.map((el) => el.getAttribute('data-tag')));
-      assert.deepEqual(tags, ['users', 'posts', 'comments', 'tags', 'health']);
+      assert.deepEqual(tags, ['users', 'posts', 'comments', 'tags', 'auth', 'health']);
       const summaries = await page.locator('.opblock-summary-description').allInnerTexts();
-      // Seven operations per resource, the two probes, and the blog's custom route (POST /v1/posts/{id}/publish).
-      assert.equal(summaries.length, 4 * 7 + 2 + 1);
+      // Seven operations per resource, the two probes, the blog's custom route (POST /v1/posts/{id}/publish), and authentication's.
+      const document = await (await server.fetch('/openapi.json')).json();
+      const authOperations = Object.values<object>(document.paths)
+        .flatMap((item) => Object.values(item))
+        .filter((op) => op.tags?.[0] === 'auth').length;
+      assert.ok(authOperations >= 10, `${authOperations} auth operations`);
+      assert.equal(summaries.length, 4 * 7 + 2 + 1 + authOperations);
       const probes = ['Liveness: the process answers', 'Readiness: the database answers'];
       for (const summary of ['List posts', 'Create a post', 'Create many posts', 'Get a post', 'Delete a tag', ...probes]) {
         assert.ok(summaries.includes(summary), `"${summary}" is on the page`);
@@ -119,6 +124,33 @@ for (const backend of BACKENDS) {
       assert.doesNotMatch(text, /On Computable Numbers/);
     });
 
+    test('Authorize takes an access token, and "Try it out" sends it', async () => {
+      const { page } = docs;
+      const login = await server.fetch('/v1/auth/login', { method: 'POST', json: { login: 'ada@example.com', password: 'kiln-demo-password' } });
+      assert.equal(login.status, 200);
+      const { accessToken } = (await login.json()).data;
+      await page.locator('.auth-wrapper button.authorize').click();
+      const bearer = page.locator('.modal-ux .auth-container').filter({ hasText: 'bearerAuth' });
+      await bearer.locator('input').fill(accessToken);
+      await bearer.locator('button.authorize').click();
+      // One Close button per scheme in the dialog; any closes it.
+      await page.locator('.modal-ux button.btn-done').first().click();
+      const block = page.locator('#operations-auth-getAuthMe');
+      await block.locator('.opblock-summary').click();
+      await block.locator('button.try-out__btn').click();
+      await block.locator('button.execute').click();
+      const status = block.locator('.live-responses-table .response .response-col_status').first();
+      await status.waitFor({ timeout: TIMEOUT });
+      assert.equal((await status.textContent())?.trim(), '200');
+      assert.match((await block.locator('.live-responses-table .highlight-code').first().textContent()) ?? '', /"email": "ada@example.com"/);
+      // Kept for the tab only: nothing of it in the page's storage.
+      const stored = await page.evaluate(() => {
+        const storage = globalThis as unknown as { localStorage: object; sessionStorage: object };
+        return JSON.stringify({ ...storage.localStorage }) + JSON.stringify({ ...storage.sessionStorage });
+      });
+      assert.doesNotMatch(stored, new RegExp(accessToken.slice(-20)));
+    });
+
     test('the page loads nothing from another host and logs no error', () => {
       assert.ok(docs.requests.length >= 5, `requests: ${docs.requests.join(' ')}`);
       const foreign = docs.requests.filter((url) => !url.startsWith('data:') && new URL(url).host !== new URL(server.url).host);
@@ -131,7 +163,7 @@ for (const backend of BACKENDS) {
       const origin = `http://kiln-docs.test:${new URL(server.url).port}`;
       const named = await visit(browser, `${origin}/docs`);
       try {
-        assert.equal(await named.page.locator('.opblock-tag-section').count(), 5);
+        assert.equal(await named.page.locator('.opblock-tag-section').count(), 6);
         assert.deepEqual(
           named.requests.filter((url) => !url.startsWith(`${origin}/`)),
           [],

@@ -16,8 +16,7 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       server = await startTestServer(await blogModel(), backend);
-      authorId = (await (await server.fetch('/v1/users', { method: 'POST', json: { email: 'ada@example.com', name: 'Ada' } })).json()).data
-        .id;
+      authorId = (await (await server.fetch('/v1/users', { method: 'POST', json: { email: 'ada@example.com', name: 'Ada' } })).json()).data.id;
     });
     after(() => server.close());
 

@@ -21,8 +21,7 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       server = await startTestServer(await blogModel(), backend);
-      const user = (await (await server.fetch('/v1/users', { method: 'POST', json: { email: 'fan@example.com', name: 'Fan' } })).json()).data
-        .id;
+      const user = (await (await server.fetch('/v1/users', { method: 'POST', json: { email: 'fan@example.com', name: 'Fan' } })).json()).data.id;
       const tags = (await (await server.fetch('/v1/tags/bulk', { method: 'POST', json: Array.from({ length: 25 }, (_, i) => ({ name: `t${i}` })) })).json())
         .data;
       const tagIds = tags.map((t: Row) => t.id);

@@ -50,8 +50,7 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       server = await startTestServer(await blogModel(), backend, {}, undefined, { authenticators: [testUserHeader], access: ownPostsOnly });
-      const user = async (email: string) =>
-        (await (await server.fetch('/v1/users', { method: 'POST', json: { email, name: email } })).json()).data.id;
+      const user = async (email: string) => (await (await server.fetch('/v1/users', { method: 'POST', json: { email, name: email } })).json()).data.id;
       a = await user('a@example.com');
       b = await user('b@example.com');
       tag = (await (await as(a, '/v1/tags', { method: 'POST', json: { name: 'shared' } })).json()).data.id;
