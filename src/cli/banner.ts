@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { shownDataDir } from '../db/data-dir-lock.js';
 import type { Model } from '../model/ir.js';
@@ -12,7 +12,7 @@ function corsLine(settings: Settings, corsDefault: boolean): string {
   return `${settings.corsOrigins.join(', ')}${corsDefault ? ' (dev default; set KILN_CORS_ORIGINS to change)' : ''}`;
 }
 
-export function banner(kiln: RunningKiln, model: Model, settings: Settings, options: CliOptions, corsDefault = false): string {
+export function banner(kiln: RunningKiln, model: Model, settings: Settings, options: CliOptions, corsDefault = false, dev = false): string {
   const db = settings.databaseUrl
     ? `PostgreSQL (DATABASE_URL), schema "${settings.dbSchema}"`
     : `embedded PGlite in ${shownDataDir(settings.dataDir)} (set DATABASE_URL for PostgreSQL)`;
@@ -25,6 +25,7 @@ export function banner(kiln: RunningKiln, model: Model, settings: Settings, opti
     `  Database  ${db}`,
     `  Schema    migrations in ${relative(process.cwd(), migrationsDir(options)) || '.'}`,
     `  CORS      ${corsLine(settings, corsDefault)}`,
+    ...authLines(kiln, model, settings, dev),
     ...seedLine(kiln, options),
     'Press Ctrl+C to stop.',
   ].join('\n');
@@ -38,4 +39,22 @@ function seedLine(kiln: RunningKiln, options: CliOptions): string[] {
   }
   if (kiln.seed?.status === 'skipped') return [`  Seed      skipped: the database already has data`];
   return [];
+}
+
+/** Where accounts sign in, which key signs their tokens, and whether mail goes out. */
+function authLines(kiln: RunningKiln, model: Model, settings: Settings, dev: boolean): string[] {
+  const accounts = model.auth?.accounts;
+  if (!accounts) return model.auth ? ['  Auth      bearer tokens of the issuers in auth.bearer'] : [];
+  const key = settings.authJwtKeys
+    ? `the keys of ${settings.authJwtKeys}`
+    : settings.authJwtSecret
+      ? 'KILN_AUTH_JWT_SECRET'
+      : settings.dataDir === 'memory'
+        ? 'a key made for this process'
+        : `a key kept in ${join(shownDataDir(settings.dataDir), 'auth-secret')} (set KILN_AUTH_JWT_SECRET in production)`;
+  const mail = settings.smtpUrl ? 'sent over SMTP' : dev ? 'printed here (KILN_SMTP_URL is not set)' : 'off, so no password reset or verification (set KILN_SMTP_URL)';
+  return [
+    `  Auth      ${kiln.url}${settings.apiPrefix}/auth  (${accounts.resource} sign in with ${accounts.login})`,
+    `            tokens signed with ${key}; mail ${mail}`,
+  ];
 }

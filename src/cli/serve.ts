@@ -102,7 +102,7 @@ export async function runDev(options: CliOptions): Promise<number> {
     }
   };
   const reloads = new Serial(reload);
-  console.error(`${banner(kiln, first.model, settings, options, corsDefault)}\n${watching(options.model, watcher.files().length - 1)}`);
+  console.error(`${banner(kiln, first.model, settings, options, corsDefault, true)}\n${watching(options.model, watcher.files().length - 1)}`);
   await new Promise<void>((done) => {
     process.once('SIGTERM', () => done());
     process.once('SIGINT', () => done());

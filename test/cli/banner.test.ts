@@ -68,6 +68,8 @@ describe('the start-up banner', () => {
       `  Database  embedded PGlite in ${join(dir, 'data')} (set DATABASE_URL for PostgreSQL)`,
       '  Schema    migrations in examples/blog/migrations',
       '  CORS      off (set KILN_CORS_ORIGINS to allow browser apps on other origins)',
+      `  Auth      ${url}/v1/auth  (users sign in with email)`,
+      `            tokens signed with a key kept in ${join(dir, 'data', 'auth-secret')} (set KILN_AUTH_JWT_SECRET in production); mail off, so no password reset or verification (set KILN_SMTP_URL)`,
       `  Seed      loaded ${seedRecords} records from examples/blog/seed.json (the database was empty)`,
       'Press Ctrl+C to stop.',
     ]);
