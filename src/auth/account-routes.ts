@@ -12,15 +12,12 @@ import type { AnyRoute } from '../extensions/types.js';
 import { unauthenticated } from '../http/custom-routes.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Account } from './account-store.js';
-import { accountDisabled, checkCredentials, invalidCredentials, passwordServices } from './credentials.js';
+import { accountDisabled, checkCredentials, invalidCredentials, PASSWORD_SCHEMA, passwordServices, SIGN_IN_BODY, SIGN_IN_ERRORS } from './credentials.js';
 import { MAX_REFRESH_TOKEN_LENGTH, refreshInvalid } from './refresh-tokens.js';
 import type { AuthModule, AuthRuntime } from './runtime.js';
 import { signupRoute } from './signup.js';
 import { TOKEN_PAIR_RESPONSE, tokenPair } from './token-pair.js';
 
-/** Longest login and password a sign-in accepts: above any the model allows, and a bound on the work. */
-const LOGIN_SCHEMA = { type: 'string', minLength: 1, maxLength: 320 } as const satisfies JsonSchema;
-const PASSWORD_SCHEMA = { type: 'string', minLength: 1, maxLength: 1024, writeOnly: true } as const satisfies JsonSchema;
 const REFRESH_BODY = {
   type: 'object',
   properties: { refreshToken: { type: 'string', minLength: 1, maxLength: MAX_REFRESH_TOKEN_LENGTH, writeOnly: true } },
@@ -58,16 +55,9 @@ export function accountRoutes(runtime: AuthRuntime): AuthModule {
     summary: 'Sign in for an access token and a refresh token',
     description:
       'An unknown login and a wrong password are answered alike (401). Limited per client IP and per login (429 with Retry-After); a successful sign-in does not count toward the login’s limit.',
-    body: { type: 'object', properties: { login: LOGIN_SCHEMA, password: PASSWORD_SCHEMA }, required: ['login', 'password'], additionalProperties: false },
+    body: SIGN_IN_BODY,
     response: TOKEN_PAIR_RESPONSE,
-    errors: [
-      'KILN_VALIDATION_FAILED',
-      'KILN_AUTH_INVALID_CREDENTIALS',
-      'KILN_AUTH_ACCOUNT_DISABLED',
-      'KILN_AUTH_NOT_VERIFIED',
-      'KILN_RATE_LIMITED',
-      'KILN_REDIS_UNAVAILABLE',
-    ],
+    errors: SIGN_IN_ERRORS,
     async handler({ body, http }) {
       const account = await checkCredentials(runtime, { login: body.login, password: body.password, ip: http.ip });
       return tokenPair(runtime, account, http);

@@ -6,8 +6,31 @@
  * not verified) is said only after the password was checked.
  */
 import { KilnError } from '../core/errors.js';
+import type { JsonSchema } from '../core/schemas.js';
 import type { Account } from './account-store.js';
 import type { AuthRuntime } from './runtime.js';
+
+/** Longest login and password a sign-in accepts: above any the model allows, and a bound on the work. */
+export const LOGIN_SCHEMA = { type: 'string', minLength: 1, maxLength: 320 } as const satisfies JsonSchema;
+export const PASSWORD_SCHEMA = { type: 'string', minLength: 1, maxLength: 1024, writeOnly: true } as const satisfies JsonSchema;
+
+/** The body of a sign-in with a password, for tokens (POST /auth/login) or a session (POST /auth/session). */
+export const SIGN_IN_BODY = {
+  type: 'object',
+  properties: { login: LOGIN_SCHEMA, password: PASSWORD_SCHEMA },
+  required: ['login', 'password'],
+  additionalProperties: false,
+} as const satisfies JsonSchema;
+
+/** What a sign-in with a password may answer besides success. */
+export const SIGN_IN_ERRORS = [
+  'KILN_VALIDATION_FAILED',
+  'KILN_AUTH_INVALID_CREDENTIALS',
+  'KILN_AUTH_ACCOUNT_DISABLED',
+  'KILN_AUTH_NOT_VERIFIED',
+  'KILN_RATE_LIMITED',
+  'KILN_REDIS_UNAVAILABLE',
+];
 
 export interface CredentialsArgs {
   readonly login: string;

@@ -20,8 +20,8 @@ import { StartupError } from '../config/startup-error.js';
 import { KilnError } from '../core/errors.js';
 import type { JsonSchema } from '../core/schemas.js';
 import type { Queryable } from '../db/database.js';
-import type { RouteHttp } from '../extensions/types.js';
 import { corsOriginMatchers } from '../http/cors-origins.js';
+import { httpOf } from '../http/custom-routes.js';
 import type { OidcProvider } from '../model/ir.js';
 import { createContext, limitsFrom } from '../pipeline/context.js';
 import type { Account, AccountStore } from './account-store.js';
@@ -259,20 +259,6 @@ function readCookie(header: string | undefined, name: string): string | undefine
     if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim() || undefined;
   }
   return undefined;
-}
-
-/** The route-handler view of a raw request, for the session service (set-cookie adds a cookie). */
-function httpOf(req: FastifyRequest, reply: FastifyReply): RouteHttp {
-  return {
-    headers: req.headers,
-    ip: req.ip,
-    setHeader(name, value) {
-      const key = name.toLowerCase();
-      const before = reply.getHeader(key);
-      if (key === 'set-cookie' && before !== undefined) reply.header(key, [...[before].flat().map(String), value]);
-      else reply.header(key, value);
-    },
-  };
 }
 
 const problem = (description: string): JsonSchema => ({

@@ -6,7 +6,7 @@
  */
 import type { JsonSchema } from '../core/schemas.js';
 import { defineRoute } from '../extensions/define.js';
-import { checkCredentials } from './credentials.js';
+import { checkCredentials, SIGN_IN_BODY, SIGN_IN_ERRORS } from './credentials.js';
 import type { AuthModule, AuthRuntime } from './runtime.js';
 import type { SessionService } from './sessions.js';
 
@@ -46,21 +46,9 @@ export function sessionModule(runtime: AuthRuntime, sessions: SessionService): A
     summary: 'Sign in with a session cookie',
     description:
       'Checks the login and password like POST /auth/login, then sets the session cookie (HttpOnly, SameSite=Lax, Secure and named __Host-kiln_session over TLS) and answers the CSRF token to send with every unsafe request. A session cookie sent with this request is ended: a signed-in session always has a new id. Limited per client IP and per login.',
-    body: {
-      type: 'object',
-      properties: { login: { type: 'string', minLength: 1, maxLength: 320 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
-      required: ['login', 'password'],
-      additionalProperties: false,
-    },
+    body: SIGN_IN_BODY,
     response: SESSION_INFO,
-    errors: [
-      'KILN_VALIDATION_FAILED',
-      'KILN_AUTH_INVALID_CREDENTIALS',
-      'KILN_AUTH_ACCOUNT_DISABLED',
-      'KILN_AUTH_NOT_VERIFIED',
-      'KILN_RATE_LIMITED',
-      'KILN_REDIS_UNAVAILABLE',
-    ],
+    errors: SIGN_IN_ERRORS,
     async handler({ body, http }) {
       const account = await checkCredentials(runtime, { login: body.login, password: body.password, ip: http.ip });
       return { data: await sessions.start(http, account.id) };

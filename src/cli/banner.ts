@@ -52,7 +52,11 @@ function authLines(kiln: RunningKiln, model: Model, settings: Settings, dev: boo
       : settings.dataDir === 'memory'
         ? 'a key made for this process'
         : `a key kept in ${join(shownDataDir(settings.dataDir), 'auth-secret')} (set KILN_AUTH_JWT_SECRET in production)`;
-  const mail = settings.smtpUrl ? 'sent over SMTP' : dev ? 'printed here (KILN_SMTP_URL is not set)' : 'off, so no password reset or verification (set KILN_SMTP_URL)';
+  const mail = settings.smtpUrl
+    ? 'sent over SMTP'
+    : dev
+      ? 'printed here (KILN_SMTP_URL is not set)'
+      : 'off, so no password reset or verification (set KILN_SMTP_URL)';
   return [
     `  Auth      ${kiln.url}${settings.apiPrefix}/auth  (${accounts.resource} sign in with ${accounts.login})`,
     `            tokens signed with ${key}; mail ${mail}`,

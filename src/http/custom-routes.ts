@@ -124,7 +124,8 @@ export function unauthenticated(
   return new KilnError('KILN_UNAUTHENTICATED', { detail, headers: { 'www-authenticate': 'Bearer realm="kiln"' } });
 }
 
-function httpOf(req: FastifyRequest, reply: FastifyReply): RouteHttp {
+/** The HTTP side of a request as a route handler sees it (set-cookie adds a cookie). */
+export function httpOf(req: FastifyRequest, reply: FastifyReply): RouteHttp {
   return {
     headers: req.headers,
     ip: req.ip,
