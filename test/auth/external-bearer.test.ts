@@ -10,23 +10,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { defineRoute } from '../../src/extensions/define.js';
 import { compileOrThrow } from '../../src/model/load.js';
 import { API_AUDIENCE, freePort, SERVICE_ROLES, SHORT_LIVED_CLIENT_ID, startTestProvider, type TestProvider } from '../helpers/oidc-provider.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
-
-/** Who the caller is, as the pipeline sees it. */
-const whoami = defineRoute({
-  method: 'GET',
-  path: '/whoami',
-  authenticated: true,
-  response: {
-    type: 'object',
-    properties: { kind: { type: 'string' }, id: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
-  },
-  handler: ({ ctx }) => ({ kind: ctx.principal.kind, id: String(ctx.principal.id), roles: ctx.principal.roles }),
-});
+import { WHOAMI } from '../helpers/whoami.js';
 
 /** A JWKS endpoint of one test key: the issuer the test signs for itself. */
 async function startKeyServer(): Promise<{
@@ -82,7 +70,7 @@ describe(`external bearer tokens (${backend})`, () => {
       resources: { notes: { fields: { title: { type: 'string' } } } },
     });
     // No clock skew: the one-second token of the expiry test is expired a second later.
-    server = await startTestServer(model, backend, { authClockSkewS: 0 }, undefined, { routes: [whoami] });
+    server = await startTestServer(model, backend, { authClockSkewS: 0 }, undefined, { routes: [WHOAMI] });
   });
   after(async () => {
     await server?.close();

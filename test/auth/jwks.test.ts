@@ -14,11 +14,11 @@ import { createRemoteJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from '
 import { AccessTokens } from '../../src/auth/jwt.js';
 import { resolveSettings } from '../../src/config/settings.js';
 import { StartupError } from '../../src/config/startup-error.js';
-import type { AnyRoute } from '../../src/extensions/types.js';
 import { startKiln } from '../../src/start.js';
 import { blogModel } from '../helpers/blog.js';
 import { type GeneratedKey, generateKey, writeKeySet } from '../helpers/jwt-forge.js';
 import { BACKENDS, createTestDatabase, startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/server.js';
+import { WHOAMI } from '../helpers/whoami.js';
 
 /** Servers start on PostgreSQL when the run has it (a faster start than PGlite's); what is tested does not touch the data. */
 const BACKEND = BACKENDS.includes('postgres') ? 'postgres' : 'pglite';
@@ -30,14 +30,6 @@ const REFUSED = {
   code: 'KILN_UNAUTHENTICATED',
   detail: 'the access token is invalid or expired; refresh it or sign in again',
 };
-const whoami: AnyRoute = {
-  method: 'GET',
-  path: '/whoami',
-  authenticated: true,
-  response: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-  handler: ({ ctx }) => ctx.principal,
-};
-
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'kiln-jwks-'));
@@ -84,10 +76,10 @@ describe(`JWKS and key rotation (${BACKEND})`, () => {
     assert.deepEqual(decodeProtectedHeader(tokenOfA), { alg: 'ES256', typ: 'at+jwt', kid: 'k1' });
     assert.deepEqual(decodeProtectedHeader(tokenOfB), { alg: 'EdDSA', typ: 'at+jwt', kid: 'k2' }, 'the first key of the set signs');
 
-    const b = await startTestServer(await blogModel(), BACKEND, { ...SETTINGS, authJwtKeys: rotated }, undefined, { routes: [whoami] });
+    const b = await startTestServer(await blogModel(), BACKEND, { ...SETTINGS, authJwtKeys: rotated }, undefined, { routes: [WHOAMI] });
     try {
-      assert.deepEqual(await whoamiStatus(b, tokenOfA), { status: 200, body: { id: '7' } }, 'k1 still verifies');
-      assert.deepEqual(await whoamiStatus(b, tokenOfB), { status: 200, body: { id: '7' } });
+      assert.deepEqual(await whoamiStatus(b, tokenOfA), { status: 200, body: { kind: 'account', id: '7', roles: ['authenticated'] } }, 'k1 still verifies');
+      assert.deepEqual(await whoamiStatus(b, tokenOfB), { status: 200, body: { kind: 'account', id: '7', roles: ['authenticated'] } });
       const res = await b.fetch('/.well-known/jwks.json');
       const text = await res.text();
       assert.deepEqual(JSON.parse(text), { keys: [publicMembers(k2), publicMembers(k1)] });
@@ -99,10 +91,10 @@ describe(`JWKS and key rotation (${BACKEND})`, () => {
       await b.close();
     }
 
-    const c = await startTestServer(await blogModel(), BACKEND, { ...SETTINGS, authJwtKeys: k1Removed }, undefined, { routes: [whoami] });
+    const c = await startTestServer(await blogModel(), BACKEND, { ...SETTINGS, authJwtKeys: k1Removed }, undefined, { routes: [WHOAMI] });
     try {
       assert.deepEqual(await whoamiStatus(c, tokenOfA), { status: 401, body: REFUSED }, 'k1 no longer verifies');
-      assert.deepEqual(await whoamiStatus(c, tokenOfB), { status: 200, body: { id: '7' } });
+      assert.deepEqual(await whoamiStatus(c, tokenOfB), { status: 200, body: { kind: 'account', id: '7', roles: ['authenticated'] } });
       assert.deepEqual(await (await c.fetch('/.well-known/jwks.json')).json(), { keys: [publicMembers(k2)] });
     } finally {
       await c.close();

@@ -14,10 +14,10 @@ import { AccountStore } from '../../src/auth/account-store.js';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { createSessions } from '../../src/auth/sessions.js';
 import { resolveSettings } from '../../src/config/settings.js';
-import type { AnyRoute } from '../../src/extensions/types.js';
 import { blogModel } from '../helpers/blog.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
+import { WHOAMI } from '../helpers/whoami.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const IDLE_S = 60;
@@ -25,18 +25,6 @@ const ABSOLUTE_S = 3600;
 const PASSWORD = 'correct horse battery staple';
 const COOKIE = /^__Host-kiln_session=([A-Za-z0-9_-]{43}); Max-Age=3600; Path=\/; HttpOnly; SameSite=Lax; Secure$/;
 const CLEARED = '__Host-kiln_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
-
-const whoami: AnyRoute = {
-  method: 'GET',
-  path: '/whoami',
-  authenticated: true,
-  response: {
-    type: 'object',
-    properties: { id: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
-    required: ['id', 'roles'],
-  },
-  handler: ({ ctx }) => ctx.principal,
-};
 
 async function expectEnded(res: Response): Promise<void> {
   const body = await expectProblem(res, 401, 'KILN_UNAUTHENTICATED');
@@ -83,7 +71,7 @@ for (const backend of BACKENDS) {
       const model = await blogModel();
       const users = model.resourcesByName.get('users');
       assert.ok(users && model.auth?.accounts);
-      server = await startTestServer(model, backend, settings, undefined, { routes: [whoami] });
+      server = await startTestServer(model, backend, settings, undefined, { routes: [WHOAMI] });
       accounts = new AccountStore(server.db, users, model.auth.accounts);
     });
     after(async () => {
@@ -138,7 +126,7 @@ for (const backend of BACKENDS) {
       const session = await signIn('grace@example.com');
       await accounts.setRoles(id, ['editor']);
       const res = await get('/v1/whoami', session.cookie);
-      assert.deepEqual(await res.json(), { id, roles: ['authenticated', 'editor'] });
+      assert.deepEqual(await res.json(), { kind: 'account', id, roles: ['authenticated', 'editor'] });
       const rotated = COOKIE.exec(res.headers.getSetCookie()[0] ?? '')?.[1];
       assert.ok(rotated && rotated !== session.id);
       assert.equal(await redis.exists(session.key), 0);

@@ -10,12 +10,12 @@ import { AccountStore } from '../../src/auth/account-store.js';
 import { createSessions } from '../../src/auth/sessions.js';
 import { resolveSettings } from '../../src/config/settings.js';
 import { TRUE } from '../../src/core/predicate.js';
-import type { AnyRoute } from '../../src/extensions/types.js';
 import type { Model } from '../../src/model/ir.js';
 import type { AccessPolicy } from '../../src/pipeline/authorize.js';
 import { blogModel } from '../helpers/blog.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
+import { WHOAMI } from '../helpers/whoami.js';
 
 const IDLE_S = 60;
 const ABSOLUTE_S = 3600;
@@ -23,18 +23,6 @@ const SETTINGS = { passwordMemoryKib: 8192, passwordTimeCost: 1, authSessionIdle
 const PASSWORD = 'correct horse battery staple';
 const SECURE_COOKIE = /^__Host-kiln_session=([A-Za-z0-9_-]{43}); Max-Age=3600; Path=\/; HttpOnly; SameSite=Lax; Secure$/;
 const CLEARED = '__Host-kiln_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
-
-const whoami: AnyRoute = {
-  method: 'GET',
-  path: '/whoami',
-  authenticated: true,
-  response: {
-    type: 'object',
-    properties: { kind: { type: 'string' }, id: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
-    required: ['kind', 'id', 'roles'],
-  },
-  handler: ({ ctx }) => ctx.principal,
-};
 
 /** Tags are for signed-in callers: a generated route that tells a session from no credential. */
 const signedInTags: AccessPolicy = {
@@ -88,7 +76,7 @@ for (const backend of BACKENDS) {
       const accountsModel = model.auth?.accounts;
       const users = model.resourcesByName.get('users');
       assert.ok(accountsModel && users);
-      server = await startTestServer(model, backend, SETTINGS, undefined, { routes: [whoami], access: signedInTags });
+      server = await startTestServer(model, backend, SETTINGS, undefined, { routes: [WHOAMI], access: signedInTags });
       accounts = new AccountStore(server.db, users, accountsModel);
     });
     after(() => server.close());

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exportSPKI } from 'jose';
-import type { AnyRoute } from '../../src/extensions/types.js';
 import { blogModel } from '../helpers/blog.js';
 import {
   accessClaims,
@@ -27,6 +26,7 @@ import {
   writeKeySet,
 } from '../helpers/jwt-forge.js';
 import { BACKENDS, startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/server.js';
+import { WHOAMI } from '../helpers/whoami.js';
 
 const ISSUER = 'https://kiln.test';
 const AUDIENCE = 'kiln-test-api';
@@ -42,18 +42,6 @@ const REFUSED = {
   detail: 'the access token is invalid or expired; refresh it or sign in again',
 };
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="kiln", error="invalid_token"';
-
-const whoami: AnyRoute = {
-  method: 'GET',
-  path: '/whoami',
-  authenticated: true,
-  response: {
-    type: 'object',
-    properties: { kind: { type: 'string' }, id: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
-    required: ['kind', 'id', 'roles'],
-  },
-  handler: ({ ctx }) => ctx.principal,
-};
 
 const now = () => Math.floor(Date.now() / 1000);
 const claims = (overrides: Claims = {}) => accessClaims(ISSUER, AUDIENCE, overrides);
@@ -111,7 +99,7 @@ for (const backend of BACKENDS) {
     let probe: TokenProbe;
 
     before(async () => {
-      server = await startTestServer(await blogModel(), backend, SETTINGS, undefined, { routes: [whoami] });
+      server = await startTestServer(await blogModel(), backend, SETTINGS, undefined, { routes: [WHOAMI] });
       probe = new TokenProbe(server);
     });
     after(() => server.close());
@@ -209,7 +197,7 @@ describe(`access token attacks, asymmetric key set (${KEY_SET_BACKEND})`, () => 
     dir = mkdtempSync(join(tmpdir(), 'kiln-token-attacks-'));
     [signer, rsa] = await Promise.all([generateKey('ES256', 'ec-1'), generateKey('RS256', 'rsa-1')]);
     const file = writeKeySet(dir, 'keys.json', [signer, rsa]);
-    server = await startTestServer(await blogModel(), KEY_SET_BACKEND, { ...SETTINGS, authJwtKeys: file }, undefined, { routes: [whoami] });
+    server = await startTestServer(await blogModel(), KEY_SET_BACKEND, { ...SETTINGS, authJwtKeys: file }, undefined, { routes: [WHOAMI] });
     probe = new TokenProbe(server);
     // The attacker's key server: a token naming it must never make Kiln call it.
     keyServer = createServer((req, res) => {

@@ -11,25 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { AccessTokens } from '../../src/auth/jwt.js';
 import { authUsage, keygenUsage } from '../../src/cli/auth-keys.js';
-import { main } from '../../src/cli/main.js';
 import { generalUsage } from '../../src/cli/usage.js';
 import { resolveSettings } from '../../src/config/settings.js';
-
-/** Runs the CLI in-process and captures what it prints (console only: the test runner owns stdout). */
-async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...args: unknown[]) => out.push(args.join(' '));
-  console.error = (...args: unknown[]) => err.push(args.join(' '));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+import { runCli } from '../helpers/run-cli.js';
 
 const tokensOf = (authJwtKeys: string) => AccessTokens.fromSettings({ ...resolveSettings({}), authJwtKeys });
 
