@@ -30,6 +30,7 @@ import { AuthRateLimiter } from './rate-limits.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { sessionModule } from './session-routes.js';
 import { createSessions, type SessionService } from './sessions.js';
+import { sweepExpired } from './sweep.js';
 import { AUTH_TABLES } from './tables.js';
 
 /** What every part of authentication may use. */
@@ -106,6 +107,9 @@ function connectRedis(url: string, keyPrefix: string, log: FastifyBaseLogger): R
   return redis;
 }
 
+/** How often expired sessions and tokens are removed (sweep.ts). */
+const SWEEP_INTERVAL_MS = 3600_000;
+
 /** The authentication of a model that declares `auth`; its tables are created if missing. */
 export async function createAuth(options: AuthOptions): Promise<Auth | undefined> {
   const auth = options.model.auth;
@@ -146,6 +150,12 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
     modules.push({ bearer: runtime.auth.bearer.map((issuer) => externalBearerVerifier(issuer, runtime.settings.authClockSkewS)) });
   }
   const bearer = modules.flatMap((m) => m.bearer ?? []);
+  const sweeper = setInterval(() => {
+    sweepExpired(options.db, options.settings).catch((error: unknown) =>
+      options.log.warn({ err: { message: (error as Error).message } }, 'could not sweep expired sessions and tokens'),
+    );
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
   return {
     runtime,
     routes: modules.flatMap((m) => m.routes ?? []),
@@ -155,6 +165,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
       for (const m of modules) m.register?.(app);
     },
     async close() {
+      clearInterval(sweeper);
       for (const m of modules) await m.close?.();
       await redis?.quit().catch(() => redis.disconnect());
     },
