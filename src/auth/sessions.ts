@@ -11,7 +11,8 @@ import { KilnError } from '../core/errors.js';
 import type { Queryable } from '../db/database.js';
 import type { RouteHttp } from '../extensions/types.js';
 import { unauthenticated } from '../http/custom-routes.js';
-import type { Authenticator } from '../pipeline/authenticate.js';
+import type { Authenticator, Credentials } from '../pipeline/authenticate.js';
+import type { Principal } from '../pipeline/context.js';
 import { type Account, type AccountStore, principalOf } from './account-store.js';
 import { checkCsrf, isUnsafeMethod } from './csrf.js';
 import { RedisSessionStore } from './redis-sessions.js';
@@ -149,22 +150,26 @@ export class SessionService {
    * a stale cookie must not stand between a user and signing in again.
    */
   authenticator(): Authenticator {
-    return async ({ headers, method }) => {
+    // Synchronous when there is no session cookie (no promise for an anonymous or token request).
+    return ({ headers, method }) => {
       if (headers.authorization !== undefined || this.#logins.has(headers)) return undefined;
       const id = this.cookie.read(headers);
-      if (!id) return undefined;
-      const idHash = hashSecret(id);
-      const record = await this.#store.touch(idHash);
-      if (!record) throw this.#ended('the session has expired or was ended; sign in again');
-      const account = await this.#accounts.findById(record.accountId);
-      if (!account || account.disabled || passwordStamp(account) !== record.passwordStamp) {
-        await this.#store.destroy(idHash);
-        throw this.#ended(account?.disabled ? 'the account of this session is disabled' : 'the session was ended; sign in again');
-      }
-      if (isUnsafeMethod(method)) checkCsrf(headers, record.csrfToken);
-      this.#sessionOf.set(headers, await this.#rotateOnNewRoles(headers, idHash, record, account));
-      return principalOf(account);
+      return id ? this.#authenticate(id, headers, method) : undefined;
     };
+  }
+
+  async #authenticate(id: string, headers: Credentials['headers'], method: string): Promise<Principal> {
+    const idHash = hashSecret(id);
+    const record = await this.#store.touch(idHash);
+    if (!record) throw this.#ended('the session has expired or was ended; sign in again');
+    const account = await this.#accounts.findById(record.accountId);
+    if (!account || account.disabled || passwordStamp(account) !== record.passwordStamp) {
+      await this.#store.destroy(idHash);
+      throw this.#ended(account?.disabled ? 'the account of this session is disabled' : 'the session was ended; sign in again');
+    }
+    if (isUnsafeMethod(method)) checkCsrf(headers, record.csrfToken);
+    this.#sessionOf.set(headers, await this.#rotateOnNewRoles(headers, idHash, record, account));
+    return principalOf(account);
   }
 
   /**
@@ -173,14 +178,18 @@ export class SessionService {
    * old id is dead: a browser left without the new one would be signed out).
    */
   register(app: FastifyInstance): void {
-    app.addHook('onRequest', async (req) => {
+    // Callback hooks: an async hook costs every request a promise and a tick.
+    app.addHook('onRequest', (req, _reply, done) => {
       if (req.method === 'POST' && req.routeOptions.url === this.#loginPath) this.#logins.add(req.headers);
+      done();
     });
-    app.addHook('onSend', async (req, reply) => {
+    app.addHook('onSend', (req, reply, payload, done) => {
       const cookie = this.#cookieFor.get(req.headers);
-      if (cookie === undefined) return;
-      const before = reply.getHeader('set-cookie');
-      reply.header('set-cookie', before === undefined ? cookie : [...[before].flat().map(String), cookie]);
+      if (cookie !== undefined) {
+        const before = reply.getHeader('set-cookie');
+        reply.header('set-cookie', before === undefined ? cookie : [...[before].flat().map(String), cookie]);
+      }
+      done(null, payload);
     });
   }
 
