@@ -143,6 +143,8 @@ export interface AccountMailOptions {
   readonly log: FastifyBaseLogger;
   readonly dev: boolean;
   readonly appName: string;
+  /** Where the line saying the mail flows are off goes; the log's warn by default. */
+  readonly notice?: (message: string) => void;
 }
 
 /**
@@ -160,7 +162,9 @@ export function accountMailFor(resource: Resource, accounts: AccountsModel, opti
   if (why) {
     // With verification required and no mail, only an operator can verify an account: say so now, not at the first refused login.
     const required = accounts.verification === 'required' ? '; verification is required, so only accounts an operator marks verified can sign in' : '';
-    options.log.warn(`password reset and email verification are off: ${why}${required}`);
+    const message = `password reset and email verification are off: ${why}${required}`;
+    if (options.notice) options.notice(message);
+    else options.log.warn(message);
     return undefined;
   }
   const mailer = mailerFor(options.settings, options.log, options.dev);

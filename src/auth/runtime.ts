@@ -118,8 +118,11 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
   const accountsModel = auth.accounts;
   const resource = accountsModel && options.model.resourcesByName.get(accountsModel.resource);
   const redis = options.settings.redisUrl ? connectRedis(options.settings.redisUrl, options.settings.redisKeyPrefix, options.log) : undefined;
+  const notices: string[] = [];
   const mail =
-    resource && accountsModel && accountMailFor(resource, accountsModel, { ...options, dev: options.dev ?? false, appName: options.model.api.title });
+    resource &&
+    accountsModel &&
+    accountMailFor(resource, accountsModel, { ...options, dev: options.dev ?? false, appName: options.model.api.title, notice: (m) => notices.push(m) });
   const accounts = resource && accountsModel && new AccountStore(options.db, resource, accountsModel);
   const runtime: AuthRuntime = {
     ...options,
@@ -163,6 +166,11 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
     paths: Object.assign({}, ...modules.map((m) => m.paths ?? {})),
     register(app) {
       for (const m of modules) m.register?.(app);
+      // Said once the server listens: a start that fails prints its error and nothing else.
+      app.addHook('onListen', (done) => {
+        for (const notice of notices) options.log.warn(notice);
+        done();
+      });
     },
     async close() {
       clearInterval(sweeper);

@@ -3,7 +3,6 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import { createAuth } from '../auth/runtime.js';
 import type { Settings } from '../config/settings.js';
 import { CompiledModel } from '../core/compiled-model.js';
 import { CursorCodec } from '../core/cursor.js';
@@ -174,7 +173,9 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
     for (const method of [route.method].flat()) methods.add(route.url, method);
   });
   // The app's own authenticators first: Kiln's answers 401 to any Authorization header it cannot verify.
-  const auth = await createAuth({ model, settings, db, ops, log: app.log, dev: options.dev });
+  // Loaded only for a model with auth: its dependencies (jose, openid-client, ioredis, argon2, …) stay
+  // out of every process that does not need them, including a CommonJS project importing kilnjs.
+  const auth = model.auth && (await (await import('../auth/runtime.js')).createAuth({ model, settings, db, ops, log: app.log, dev: options.dev }));
   const routeDeps = {
     ops,
     contextOf: contextFactory([...(options.authenticators ?? []), ...(auth?.authenticators ?? [])], limits),

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { TEST_JWT_SECRET } from './server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
@@ -19,7 +20,16 @@ export interface CliProcessResult {
 export async function runCliProcess(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliProcessResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', ...args], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', HOST: '127.0.0.1', PORT: '0', KILN_DATA_DIR: 'memory', KILN_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      KILN_DATA_DIR: 'memory',
+      KILN_LOG_LEVEL: 'warn',
+      KILN_AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

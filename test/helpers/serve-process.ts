@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { BLOG_MODEL_PATH } from './blog.js';
+import { TEST_JWT_SECRET } from './server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
@@ -24,7 +25,16 @@ export interface ServeProcess {
 export async function spawnServe(env: Record<string, string>): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', 'serve', '--migrate', '--model', BLOG_MODEL_PATH], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', HOST: '127.0.0.1', PORT: '0', KILN_DATA_DIR: 'memory', KILN_LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      KILN_DATA_DIR: 'memory',
+      KILN_LOG_LEVEL: 'info',
+      KILN_AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -5,7 +5,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BLOG_MODEL_PATH, BLOG_SEED_PATH } from '../helpers/blog.js';
-import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
+import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, TEST_JWT_SECRET, type TestDatabase } from '../helpers/server.js';
 import { tempDir } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -22,7 +22,7 @@ interface Cli {
 function spawnCli(args: string[], env: Record<string, string>): Cli {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, ...args], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', KILN_LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', KILN_LOG_LEVEL: 'silent', KILN_AUTH_JWT_SECRET: TEST_JWT_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

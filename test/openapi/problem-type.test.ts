@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { ConfigError, resolveSettings } from '../../src/config/settings.js';
+import { ERRORS } from '../../src/core/errors.js';
 import { compileOrThrow } from '../../src/model/load.js';
 import { BACKENDS, startTestServer } from '../helpers/server.js';
 import { documentOf } from './document-options.js';
@@ -45,7 +46,7 @@ describe('KILN_PROBLEM_TYPE_BASE', () => {
     const doc = documentOf(model(), { KILN_PROBLEM_TYPE_BASE: BASE });
     const type = doc.components.schemas.Problem.properties.type;
     assert.equal(type.description, `\`${BASE}\` followed by the code.`);
-    assert.equal(type.maxLength, BASE.length + 'KILN_IDEMPOTENCY_IN_PROGRESS'.length);
+    assert.equal(type.maxLength, BASE.length + Math.max(...Object.keys(ERRORS).map((code) => code.length)), 'the base and the longest code');
     assert.equal(doc.components.responses.KILN_NOT_FOUND.content['application/problem+json'].example.type, `${BASE}KILN_NOT_FOUND`);
     const text = JSON.stringify(doc);
     assert.equal(text.includes('https://kiln.dev/errors/'), false, 'no example keeps the default base');

@@ -16,6 +16,10 @@ interface Case {
 }
 
 const UUID = '0d9c1b7e-3a5f-4c2e-8b6d-1f0a9e8d7c6b';
+const JWKS = '/.well-known/jwks.json';
+
+/** The documented operations of authentication: below /v1/auth, and the key set. */
+const authOperations = (document: unknown) => documentedOperations(document).filter((op) => op.includes(' /v1/auth/') || op.endsWith(` ${JWKS}`));
 
 async function fillAllTypes(server: TestServer, check: ResponseChecker): Promise<void> {
   const post = async (path: string, json: unknown) => {
@@ -75,10 +79,12 @@ for (const backend of BACKENDS) {
       after(() => server.close());
 
       test('the API and probe routes Fastify registered are exactly the documented operations', () => {
-        const served = (path = '') => path.startsWith('/v1/') || path === '/healthz' || path === '/readyz';
+        const served = (path = '') => path.startsWith('/v1/') || path === '/healthz' || path === '/readyz' || path === JWKS;
         const registered = registeredRoutes(server.kiln.app).filter((r) => served(r.split(' ')[1]) && !r.startsWith('HEAD '));
         assert.deepEqual(registered.sort(), documentedOperations(document).sort());
-        assert.equal(registered.length, model.resources.length * 7 + 2 + (model.extensions?.routes.length ?? 0));
+        const auth = authOperations(document);
+        assert.equal(auth.length > 0, model.auth !== undefined, 'a model with auth serves its routes, one without none');
+        assert.equal(registered.length, model.resources.length * 7 + 2 + (model.extensions?.routes.length ?? 0) + auth.length);
       });
 
       test('the probes and a refused Accept answer as documented', async () => {
@@ -127,6 +133,15 @@ for (const backend of BACKENDS) {
           const res = await server.fetch(template.replace(/\{\w+\}/g, '987654321'), { method: custom.method, headers: { 'x-request-id': requestId } });
           assert.equal(await matchedRoute(server, requestId), template);
           await check.check(custom.method, template, res);
+          served++;
+        }
+        // The auth routes: each answers a request without credentials or body as its operation documents.
+        for (const operation of authOperations(document)) {
+          const [method, template] = operation.split(' ') as [string, string];
+          const requestId = `auth-${randomUUID()}`;
+          const res = await server.fetch(template.replace(/\{\w+\}/g, UUID), { method, headers: { 'x-request-id': requestId } });
+          assert.equal(await matchedRoute(server, requestId), template);
+          await check.check(method, template, res);
           served++;
         }
         // The two probes are checked in their own test above.
