@@ -27,6 +27,7 @@ import { createContext, limitsFrom } from '../pipeline/context.js';
 import type { Account, AccountStore } from './account-store.js';
 import { FLOW_TTL_SECONDS, type OidcClient, OidcFlows, type OidcIdentity, oidcClients } from './oidc.js';
 import type { AuthModule, AuthRuntime } from './runtime.js';
+import { cookieValue } from './session-cookie.js';
 import { SESSION_INFO } from './session-routes.js';
 import { TOKEN_PAIR_RESPONSE } from './token-pair.js';
 
@@ -99,7 +100,7 @@ export function oidcModule(runtime: AuthRuntime): AuthModule {
     // The URL holds the code and state: no cache keeps the answer, no Referer carries the URL on.
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('set-cookie', cookie('', 0));
     const state = search.get('state');
-    const flow = state ? await flows.take(c.provider.name, state, readCookie(req.headers.cookie, FLOW_COOKIE)) : undefined;
+    const flow = state ? await flows.take(c.provider.name, state, cookieValue(req.headers, FLOW_COOKIE)) : undefined;
     if (!flow) {
       throw new KilnError('KILN_AUTH_OIDC_STATE_INVALID', {
         detail: 'this sign-in is unknown, expired, already used or was started in another browser: start it again',
@@ -251,14 +252,6 @@ function queryInvalid(parameter: string, message: string): KilnError {
     detail: `query parameter "${parameter}": ${message}`,
     errors: [{ path: parameter, code: 'invalid', message }],
   });
-}
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim() || undefined;
-  }
-  return undefined;
 }
 
 const problem = (description: string): JsonSchema => ({

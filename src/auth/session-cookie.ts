@@ -1,7 +1,7 @@
 /**
- * The session cookie: its name, its attributes, and how it is read back. Written by hand rather than
- * with @fastify/cookie's parse/serialize, which only work once the plugin is registered (they load
- * the `cookie` module lazily); a session id is base64url, so it needs no encoding either way.
+ * The session cookie: its name, its attributes, and how it is read back (the Cookie header is parsed
+ * by the `cookie` package). The Set-Cookie value is written here, attribute by attribute, since a
+ * session id is base64url and needs no encoding.
  *
  * `HttpOnly` keeps it from scripts, `SameSite=Lax` keeps it off cross-site subrequests and POSTs
  * (the CSRF token guards the rest, see csrf.ts), `Path=/` and no `Domain` keep it on this host.
@@ -10,6 +10,7 @@
  * origin sends it only when CORS allows credentials: KILN_CORS_CREDENTIALS=true with the origins
  * listed in KILN_CORS_ORIGINS.
  */
+import { parse } from 'cookie';
 import type { Settings } from '../config/settings.js';
 
 /** Name when Secure; browsers refuse a `__Host-` cookie without Secure, Path=/ and with a Domain. */
@@ -48,19 +49,19 @@ export class SessionCookie {
    * an unknown session: the browser is told to drop it).
    */
   read(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
-    const header = headers.cookie;
-    if (header === undefined) return undefined;
-    // HTTP/2 may send one Cookie header per cookie; Node joins them with "; " but an array is possible.
-    for (const part of (Array.isArray(header) ? header.join('; ') : header).split(';')) {
-      const eq = part.indexOf('=');
-      if (eq < 0 || part.slice(0, eq).trim() !== this.name) continue;
-      const value = part.slice(eq + 1).trim();
-      return value.length > MAX_ID_LENGTH ? value.slice(0, MAX_ID_LENGTH) : value;
-    }
-    return undefined;
+    const value = cookieValue(headers, this.name);
+    return value !== undefined && value.length > MAX_ID_LENGTH ? value.slice(0, MAX_ID_LENGTH) : value;
   }
 
   #serialize(value: string, maxAge: number): string {
     return `${this.name}=${value}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax${this.secure ? '; Secure' : ''}`;
   }
+}
+
+/** The value of cookie `name` in the request's Cookie header(s); undefined when absent or empty. */
+export function cookieValue(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
+  const header = headers.cookie;
+  if (header === undefined) return undefined;
+  // HTTP/2 may send one Cookie header per cookie; Node joins them with "; " but an array is possible.
+  return parse(Array.isArray(header) ? header.join('; ') : header)[name] || undefined;
 }
