@@ -125,12 +125,17 @@ interface RawAccount {
   passwordHash: string | null;
 }
 
+/** A stored json(b) list of role names, whichever way the driver or store hands it over (text or parsed). */
+export function rolesOf(value: unknown): string[] {
+  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  return Array.isArray(parsed) ? parsed.filter((r): r is string => typeof r === 'string') : [];
+}
+
 function toAccount(raw: RawAccount): Account {
-  const roles = typeof raw.roles === 'string' ? (JSON.parse(raw.roles) as unknown) : raw.roles;
   return Object.freeze({
     id: raw.id,
     login: raw.login,
-    roles: Object.freeze(Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : []),
+    roles: Object.freeze(rolesOf(raw.roles)),
     verified: raw.verified === true,
     disabled: raw.disabled === true,
     passwordHash: raw.passwordHash,

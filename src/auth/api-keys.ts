@@ -11,7 +11,7 @@ import type { Queryable } from '../db/database.js';
 import { ACCOUNT_FIELDS, type Resource } from '../model/ir.js';
 import type { Authenticator } from '../pipeline/authenticate.js';
 import type { Principal } from '../pipeline/context.js';
-import { principalOf } from './account-store.js';
+import { principalOf, rolesOf } from './account-store.js';
 import type { BearerVerifier } from './bearer.js';
 import { invalidToken } from './jwt.js';
 import { hashSecret, newSecret, safeEqual } from './secrets.js';
@@ -207,12 +207,6 @@ interface RawUse {
   disabled: boolean | null;
   usable: boolean;
   stale: boolean;
-}
-
-/** A json(b) list of role names, whichever way the driver hands it over. */
-function rolesOf(value: unknown): string[] {
-  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-  return Array.isArray(parsed) ? parsed.filter((r): r is string => typeof r === 'string') : [];
 }
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());

@@ -10,6 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import { KilnError } from '../core/errors.js';
+import { rolesOf } from './account-store.js';
 import type { SessionRecord, SessionStore } from './sessions.js';
 
 const sessionKey = (idHash: string) => `session:${idHash}`;
@@ -120,11 +121,10 @@ function failedStep(results: [Error | null, unknown][] | null): void {
 function recordOf(fields: Record<string, string>): SessionRecord | undefined {
   const { accountId, csrfToken, roles, passwordStamp, expiresAt } = fields;
   if (!accountId || !csrfToken || roles === undefined || passwordStamp === undefined || !expiresAt) return undefined;
-  const parsed = JSON.parse(roles) as unknown;
   return {
     accountId,
     csrfToken,
-    roles: Array.isArray(parsed) ? parsed.filter((r): r is string => typeof r === 'string') : [],
+    roles: rolesOf(roles),
     passwordStamp,
     expiresAt: new Date(Number(expiresAt)),
   };

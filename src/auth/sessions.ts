@@ -13,7 +13,7 @@ import type { RouteHttp } from '../extensions/types.js';
 import { unauthenticated } from '../http/custom-routes.js';
 import type { Authenticator, Credentials } from '../pipeline/authenticate.js';
 import type { Principal } from '../pipeline/context.js';
-import { type Account, type AccountStore, principalOf } from './account-store.js';
+import { type Account, type AccountStore, principalOf, rolesOf } from './account-store.js';
 import { checkCsrf, isUnsafeMethod } from './csrf.js';
 import { RedisSessionStore } from './redis-sessions.js';
 import { hashSecret, newSecret } from './secrets.js';
@@ -290,11 +290,10 @@ interface SessionRow {
 }
 
 function recordOf(row: SessionRow): SessionRecord {
-  const roles = typeof row.roles === 'string' ? (JSON.parse(row.roles) as unknown) : row.roles;
   return {
     accountId: row.account_id,
     csrfToken: row.csrf_token,
-    roles: Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [],
+    roles: rolesOf(row.roles),
     passwordStamp: row.password_stamp,
     expiresAt: new Date(row.expires_at),
   };
