@@ -59,13 +59,13 @@ const PROFILE_CLAIMS = [
 export function oidcModule(runtime: AuthRuntime): AuthModule {
   if (!runtime.accounts) throw new StartupError('signing in with an identity provider needs auth.accounts');
   const accounts: AccountStore = runtime.accounts;
-  const clients = oidcClients(runtime.auth.oidc, runtime.settings, runtime.log);
+  const clients = oidcClients(runtime.auth.oidc, runtime.settings, runtime.log, { describeOnly: runtime.describeOnly });
   const claimFields = new Map(clients.map((c) => [c.provider.name, profileFields(c.provider, accounts)]));
   const flows = new OidcFlows(runtime.db);
   const allowedRedirect = redirectCheck(runtime);
   const prefix = runtime.settings.apiPrefix;
   // Discovery at start-up, but not in its way (see OidcClient.configuration): a failure is logged there and retried on the next login.
-  for (const c of clients) c.configuration().catch(() => {});
+  if (!runtime.describeOnly) for (const c of clients) c.configuration().catch(() => {});
 
   const cookiePath = `${prefix}/auth/oidc`;
   const cookie = (value: string, maxAge: number) =>

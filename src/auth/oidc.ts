@@ -170,23 +170,24 @@ export function oidcClients(
   providers: readonly OidcProvider[],
   settings: Settings,
   log: Pick<FastifyBaseLogger, 'warn'>,
-  env: NodeJS.ProcessEnv = process.env,
+  { env = process.env, describeOnly = false }: { env?: NodeJS.ProcessEnv; describeOnly?: boolean } = {},
 ): OidcClient[] {
   return providers.map((provider) => {
     const variable = clientSecretEnv(provider.name);
     const secret = env[variable];
-    if (!secret) {
+    // Only a server needs the secret and its own address: a description of its routes (kiln openapi) does not.
+    if (!secret && !describeOnly) {
       throw new StartupError(
         `the identity provider ${provider.name} needs its client secret: set ${variable} to the secret the provider issued for ${provider.clientId}`,
       );
     }
-    if (!settings.publicUrl) {
+    if (!settings.publicUrl && !describeOnly) {
       throw new StartupError(
         `signing in with ${provider.name} needs KILN_PUBLIC_URL: the provider redirects back to <KILN_PUBLIC_URL>${settings.apiPrefix}/auth/oidc/${provider.name}/callback`,
       );
     }
-    const base = settings.publicUrl.replace(/\/+$/, '');
-    return new OidcClient(provider, secret, `${base}${settings.apiPrefix}/auth/oidc/${provider.name}/callback`, log);
+    const base = (settings.publicUrl || 'http://localhost').replace(/\/+$/, '');
+    return new OidcClient(provider, secret ?? '', `${base}${settings.apiPrefix}/auth/oidc/${provider.name}/callback`, log);
   });
 }
 

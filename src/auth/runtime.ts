@@ -5,6 +5,7 @@
  * routes like custom routes (validated, problem+json, in the OpenAPI document) and tries the
  * authenticators in order on every request.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
@@ -43,6 +44,8 @@ export interface AuthRuntime {
   readonly log: FastifyBaseLogger;
   /** `kiln dev`: mail goes to the log when no SMTP server is set, and the session cookie may go over plain HTTP. */
   readonly dev: boolean;
+  /** The parts are built for the API document only (see AuthOptions.describeOnly): they must not connect anywhere. */
+  readonly describeOnly: boolean;
   /** Present when the model declares accounts. */
   readonly accounts?: AccountStore;
   /** Issues and verifies Kiln's access tokens; present when the model declares accounts. */
@@ -94,6 +97,12 @@ export interface AuthOptions {
   readonly ops: Operations;
   readonly log: FastifyBaseLogger;
   readonly dev?: boolean;
+  /**
+   * Builds the parts for their routes' description only (`kiln openapi`): nothing is created, connected
+   * or discovered, and the secrets a server needs (signing key, identity providers' client secrets) are
+   * not required, so the document can be written on a machine that holds none of them.
+   */
+  readonly describeOnly?: boolean;
 }
 
 /**
@@ -114,10 +123,11 @@ const SWEEP_INTERVAL_MS = 3600_000;
 export async function createAuth(options: AuthOptions): Promise<Auth | undefined> {
   const auth = options.model.auth;
   if (!auth) return undefined;
-  for (const statement of AUTH_TABLES) await options.db.query(statement);
+  const describeOnly = options.describeOnly ?? false;
+  if (!describeOnly) for (const statement of AUTH_TABLES) await options.db.query(statement);
   const accountsModel = auth.accounts;
   const resource = accountsModel && options.model.resourcesByName.get(accountsModel.resource);
-  const redis = options.settings.redisUrl ? connectRedis(options.settings.redisUrl, options.settings.redisKeyPrefix, options.log) : undefined;
+  const redis = options.settings.redisUrl && !describeOnly ? connectRedis(options.settings.redisUrl, options.settings.redisKeyPrefix, options.log) : undefined;
   const notices: string[] = [];
   const mail =
     resource &&
@@ -128,6 +138,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
     ...options,
     auth,
     dev: options.dev ?? false,
+    describeOnly,
     ...(redis && { redis }),
     ...(mail && { mail }),
     ...(resource &&
@@ -135,7 +146,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
       accounts && {
         accounts,
         sessions: createSessions(accounts, { ...options, dev: options.dev ?? false, redis }),
-        tokens: await AccessTokens.fromSettings(options.settings),
+        tokens: await AccessTokens.fromSettings(describeOnly ? withThrowawaySigningKey(options.settings) : options.settings),
         passwords: new Passwords(options.settings, accountsModel.password),
         limiter: AuthRateLimiter.create(options.settings, redis),
         refresh: new RefreshTokens(options.db, options.settings),
@@ -153,12 +164,13 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
     modules.push({ bearer: runtime.auth.bearer.map((issuer) => externalBearerVerifier(issuer, runtime.settings.authClockSkewS)) });
   }
   const bearer = modules.flatMap((m) => m.bearer ?? []);
-  const sweeper = setInterval(() => {
-    sweepExpired(options.db, options.settings).catch((error: unknown) =>
-      options.log.warn({ err: { message: (error as Error).message } }, 'could not sweep expired sessions and tokens'),
-    );
-  }, SWEEP_INTERVAL_MS);
-  sweeper.unref();
+  const sweeper =
+    describeOnly ||
+    setInterval(() => {
+      sweepExpired(options.db, options.settings).catch((error: unknown) =>
+        options.log.warn({ err: { message: (error as Error).message } }, 'could not sweep expired sessions and tokens'),
+      );
+    }, SWEEP_INTERVAL_MS).unref();
   return {
     runtime,
     routes: modules.flatMap((m) => m.routes ?? []),
@@ -173,9 +185,14 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
       });
     },
     async close() {
-      clearInterval(sweeper);
+      if (sweeper !== true) clearInterval(sweeper);
       for (const m of modules) await m.close?.();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** A random signing key in place of the configured one: a description issues no token, and must not read or create the embedded secret. */
+function withThrowawaySigningKey(settings: Settings): Settings {
+  return { ...settings, authJwtKeys: '', authJwtSecret: randomBytes(32).toString('base64') };
 }

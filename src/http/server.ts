@@ -11,6 +11,7 @@ import { KilnError } from '../core/errors.js';
 import { Operations } from '../core/operations.js';
 import { toProblem } from '../core/problem.js';
 import type { Database } from '../db/database.js';
+import { noDatabase } from '../db/no-database.js';
 import type { SqlLogMode } from '../db/sql-log.js';
 import type { AnyRoute } from '../extensions/types.js';
 import type { Model } from '../model/ir.js';
@@ -84,6 +85,22 @@ const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 
 /** Assembles the Fastify server for a model: REST routes, docs, health, security headers and limits. */
 export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
+  return assembleApp(options, false);
+}
+
+/**
+ * The OpenAPI document a server for this model and these settings serves, without serving it
+ * (`kiln openapi`). The app is assembled exactly as for `kiln serve`, so the two documents cannot
+ * drift apart, but on a database that refuses every statement, with authentication built for its
+ * routes' description only (no connection, no discovery, no secret required).
+ */
+export async function describeApi(model: Model, settings: Settings): Promise<Record<string, unknown>> {
+  const kiln = await assembleApp({ model, settings: { ...settings, logLevel: 'silent' }, db: noDatabase() }, true);
+  await kiln.close();
+  return kiln.openapi;
+}
+
+async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Promise<KilnApp> {
   const { model, settings, db } = options;
   let closing = false;
   const logDestination = logDestinationFor(settings.logFormat as LogFormat, options.logStream);
@@ -175,7 +192,8 @@ export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
   // The app's own authenticators first: Kiln's answers 401 to any Authorization header it cannot verify.
   // Loaded only for a model with auth: its dependencies (jose, openid-client, ioredis, argon2, …) stay
   // out of every process that does not need them, including a CommonJS project importing kilnjs.
-  const auth = model.auth && (await (await import('../auth/runtime.js')).createAuth({ model, settings, db, ops, log: app.log, dev: options.dev }));
+  const auth =
+    model.auth && (await (await import('../auth/runtime.js')).createAuth({ model, settings, db, ops, log: app.log, dev: options.dev, describeOnly }));
   const routeDeps = {
     ops,
     contextOf: contextFactory([...(options.authenticators ?? []), ...(auth?.authenticators ?? [])], limits),

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BLOG_MODEL_PATH } from '../helpers/blog.js';
+import { BLOG_MODEL_PATH, blogModel } from '../helpers/blog.js';
+import { startTestServer } from '../helpers/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
@@ -73,5 +76,63 @@ describe('kiln openapi', () => {
     assert.equal(broken.code, 1);
     assert.equal(broken.stdout, '');
     assert.match(broken.stderr, /^kiln openapi: .*model\.yaml: the model has 1 problem:\n {2}- resources\.posts\.fields\.title\.type: unknown type "strng"\n/);
+  });
+
+  test('writes the document the server serves: custom routes, auth routes and security schemes included', async () => {
+    const { code, stdout, stderr } = await kiln(['openapi', '--model', BLOG_MODEL_PATH], { KILN_DATA_DIR: join(dir, 'never-created') });
+    assert.equal(code, 0, stderr);
+    const written = JSON.parse(stdout);
+    // No signing key was needed, and none was made: the embedded secret lives beside the embedded database.
+    assert.equal(existsSync(join(dir, 'never-created')), false);
+    const server = await startTestServer(await blogModel(), 'pglite', { apiPrefix: '/v1', publicUrl: '' });
+    try {
+      const served = await (await server.fetch('/openapi.json')).json();
+      assert.deepEqual(written, served);
+    } finally {
+      await server.close();
+    }
+    for (const path of ['/v1/posts/{id}/publish', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/session', '/v1/auth/api-keys', '/.well-known/jwks.json']) {
+      assert.ok(written.paths[path], path);
+    }
+    assert.deepEqual(Object.keys(written.components.securitySchemes).sort(), ['apiKeyAuth', 'bearerAuth', 'cookieAuth']);
+    assert.deepEqual(written.paths['/v1/auth/login'].post.security, [{}]);
+  });
+
+  test('describes identity providers without their secrets, the public URL or any connection', async () => {
+    let contacted = 0;
+    const issuer = createServer((_req, res) => {
+      contacted++;
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((done) => issuer.listen(0, '127.0.0.1', done));
+    const issuerUrl = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`;
+    const model = join(dir, 'providers.yaml');
+    writeFileSync(
+      model,
+      [
+        'auth:',
+        '  accounts: { resource: users }',
+        `  oidc: { corp: { issuer: "${issuerUrl}", clientId: kiln } }`,
+        `  bearer: [{ issuer: "${issuerUrl}", audience: https://api.example.com }]`,
+        'resources:',
+        '  users: { fields: { email: { type: string, format: email, unique: true } } }',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const { code, stdout, stderr } = await kiln(['openapi', '--model', model], {
+        REDIS_URL: 'redis://127.0.0.1:9',
+        KILN_DATA_DIR: join(dir, 'never-created'),
+      });
+      assert.equal(code, 0, stderr);
+      assert.equal(stderr, '');
+      const written = JSON.parse(stdout);
+      assert.ok(written.paths['/v1/auth/oidc/corp'].get);
+      assert.ok(written.paths['/v1/auth/oidc/corp/callback'].get);
+      assert.equal(contacted, 0, 'the identity provider was contacted');
+      assert.equal(existsSync(join(dir, 'never-created')), false);
+    } finally {
+      issuer.close();
+    }
   });
 });
