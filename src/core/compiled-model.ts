@@ -4,7 +4,7 @@
  * of the statements whose shape never varies. One immutable object per resource; the hot path reads
  * it and does no reflection over the model.
  */
-import type { Model, Resource } from '../model/ir.js';
+import type { ColumnField, Model, Resource } from '../model/ir.js';
 import { compileSerializers, type ResourceSerializers } from '../pipeline/serialize.js';
 import { ident } from '../sql/fragments.js';
 import { type Projection, projection } from '../sql/select.js';
@@ -18,6 +18,8 @@ export interface CompiledResource {
   readonly readable: readonly string[];
   readonly input: ResourceInput;
   readonly serialize: ResourceSerializers;
+  /** Fields set on create from the caller's id (`default: auth.id`). */
+  readonly fromCaller: readonly ColumnField[];
   /** bigint key fields (id and belongsTo keys): text from the driver, numbers in the API. */
   readonly numericKeys: readonly string[];
   /** The order of a list that asks for none: creation order, then the id, so pages are stable and meaningful. */
@@ -50,6 +52,7 @@ export class CompiledModel {
           readable,
           input: inputs.get(resource.name) as ResourceInput,
           serialize: serializers.get(resource.name) as ResourceSerializers,
+          fromCaller: Object.freeze(resource.fields.filter((f) => f.fromCaller === 'id')),
           numericKeys: Object.freeze(resource.fields.filter((f) => f.type === 'bigint' && (f.role === 'id' || f.role === 'foreignKey')).map((f) => f.name)),
           defaultSort: defaultSort(resource),
           everyField: Object.freeze({ fields: readable, include: Object.freeze([]) }),

@@ -4,6 +4,7 @@
  * validate, authorize, execute (src/pipeline/). Nothing here knows about HTTP.
  */
 
+import { withCallerValues } from '../access/caller-values.js';
 import type { Database, Queryable } from '../db/database.js';
 import { bindOperations } from '../extensions/bound-operations.js';
 import { HookRunner } from '../extensions/hooks.js';
@@ -112,8 +113,9 @@ export class Operations {
   async create<T = Row>(ctx: RequestContext, resource: string, body: unknown, options: WriteOptions & Around<Row, T> = {}): Promise<T> {
     const r = this.#compiled.of(resource);
     await this.#rateLimit(ctx, 'create', r);
-    const input = validateRecord(r, 'Create', body);
+    const validated = validateRecord(r, 'Create', body);
     const access = this.#writeAccess(ctx, r, TRUE, authorize(this.#policy, ctx, r.resource, 'create'));
+    const input = withCallerValues(r, [validated], ctx.principal)[0] as WriteInput;
     const hooks = this.#hooks.of(r);
     if (hooks) return this.#hookedCreate(ctx, r, hooks, [input], access, options, (rows) => rows[0] as Row);
     const write = async (tx?: Queryable) =>
@@ -125,8 +127,9 @@ export class Operations {
   async createMany<T = Row[]>(ctx: RequestContext, resource: string, bodies: unknown, options: WriteOptions & Around<Row[], T> = {}): Promise<T> {
     const r = this.#compiled.of(resource);
     await this.#rateLimit(ctx, 'createMany', r);
-    const inputs = validateRecords(r, bodies, ctx.limits);
+    const validated = validateRecords(r, bodies, ctx.limits);
     const access = this.#writeAccess(ctx, r, TRUE, authorize(this.#policy, ctx, r.resource, 'create'));
+    const inputs = withCallerValues(r, validated, ctx.principal);
     const hooks = this.#hooks.of(r);
     if (hooks) return this.#hookedCreate(ctx, r, hooks, inputs, access, options, (rows) => rows);
     const write = (tx?: Queryable) => this.#guard(ctx, r, this.#execute.create(r, inputs, access, { ...options, tx: tx ?? options.tx }));

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { policyFor } from '../access/policy.js';
 import type { Settings } from '../config/settings.js';
 import { CompiledModel } from '../core/compiled-model.js';
 import { CursorCodec } from '../core/cursor.js';
@@ -182,7 +183,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     compiled,
     cursors: new CursorCodec(settings.cursorSecret),
     errors: new DatabaseErrorMapper(model),
-    policy: options.access,
+    policy: options.access ?? policyFor(model),
     rateLimiters: options.rateLimiters,
   });
   const methods = new MethodTable();

@@ -2,8 +2,10 @@
  * Builds the IR of one resource from a declaration that passed every check: columns in declaration
  * order (id first, timestamps last), relations, and the names of constraints and indexes.
  */
+
 import { belongsToPointingAt, type ModelView, ownResource } from './check-relation.js';
 import type { OnDelete, ScalarType } from './declaration.js';
+import { CALLER_ID } from './field-rules.js';
 import { FrozenMap } from './frozen-map.js';
 import type { BelongsToRelation, ColumnField, IndexDefinition, Relation, Resource, UniqueConstraint } from './ir.js';
 import type { JoinTablePlan } from './join-tables.js';
@@ -34,15 +36,17 @@ export function buildResource(model: ModelView, name: string, joins: JoinTablePl
       const target = f.target as string;
       const foreignKey = `${fieldName}Id`;
       const nullable = f.nullable === true;
+      const fromCaller = f.default === CALLER_ID;
       fields.push({
         ...baseColumn(foreignKey, ownResource(model, target)?.id === 'uuid' ? 'uuid' : 'bigint', 'foreignKey'),
         nullable,
-        required: typeof f.required === 'boolean' ? f.required : !nullable,
+        required: typeof f.required === 'boolean' ? f.required : !nullable && !fromCaller,
         hasDefault: nullable,
         default: nullable ? null : undefined,
         indexed: f.index !== false,
-        readOnly: f.readOnly === true,
+        readOnly: f.readOnly === true || fromCaller,
         description: description ?? `Key of the related ${target} (relation "${fieldName}").`,
+        ...(fromCaller && { fromCaller: 'id' as const }),
       });
       relations.push({
         kind: 'belongsTo',
@@ -101,8 +105,10 @@ export function buildResource(model: ModelView, name: string, joins: JoinTablePl
 
 function dataField(name: string, f: Decl, description: string | undefined): ColumnField {
   const nullable = f.nullable === true;
-  const readOnly = f.readOnly === true;
-  const hasDefault = f.default !== undefined || nullable;
+  // `default: auth.id` is no column default: the server sets the value on create (src/core/operations.ts).
+  const fromCaller = f.default === CALLER_ID;
+  const readOnly = f.readOnly === true || fromCaller;
+  const hasDefault = (f.default !== undefined && !fromCaller) || nullable;
   const constraints: Record<string, unknown> = {};
   for (const key of SCALAR_OPTIONS) if (f[key] !== undefined) constraints[key] = f[key];
   return {
@@ -111,13 +117,14 @@ function dataField(name: string, f: Decl, description: string | undefined): Colu
     nullable,
     required: typeof f.required === 'boolean' ? f.required : !hasDefault && !readOnly,
     hasDefault,
-    default: f.default !== undefined ? f.default : nullable ? null : undefined,
+    default: f.default !== undefined && !fromCaller ? f.default : nullable ? null : undefined,
     unique: f.unique === true,
     indexed: f.index === true,
     readOnly,
     hidden: f.hidden === true,
     description,
     example: f.example,
+    ...(fromCaller && { fromCaller: 'id' as const }),
   };
 }
 

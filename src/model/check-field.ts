@@ -5,7 +5,7 @@
 
 import { withArticle } from '../core/words.js';
 import { checkRelation, type ModelView } from './check-relation.js';
-import { checkOptionNames, FIELD_TYPES, isFieldType, optionCheck } from './field-rules.js';
+import { CALLER_ID, CALLER_ID_TYPES, checkOptionNames, FIELD_TYPES, isFieldType, optionCheck } from './field-rules.js';
 import { IDENTIFIER } from './naming.js';
 import { shown } from './option-values.js';
 import { patternProblem } from './pattern-safety.js';
@@ -98,8 +98,15 @@ function checkScalar(field: FieldView, path: string, problems: ProblemList): voi
   if (has('scale') && has('precision') && (o.scale as number) > (o.precision as number)) {
     problems.add(`${path}.scale`, `scale must be an integer from 0 to precision (${o.precision}), not ${o.scale}`, 'e.g. precision: 12, scale: 2');
   }
+  if (o.default === CALLER_ID && !CALLER_ID_TYPES.includes(field.type)) {
+    problems.add(
+      `${path}.default`,
+      `default: ${CALLER_ID} sets the field to the caller's id, which ${withArticle(`${field.type} field`)} cannot hold`,
+      `give the field the type of the account id (${CALLER_ID_TYPES.join(', ')}), or use a belongsTo to the accounts`,
+    );
+  }
   for (const role of ['default', 'example'] as const) {
-    if (!has(role)) continue;
+    if (!has(role) || (role === 'default' && o.default === CALLER_ID)) continue;
     const why = valueProblem(field, o[role], role);
     if (why)
       problems.add(`${path}.${role}`, `${role} ${shown(o[role])} does not fit ${withArticle(`${field.type} field`)}: ${why}`, `change the ${role} or the type`);

@@ -3,6 +3,7 @@
  * target pointing back. Names are looked up as own properties only, so `constructor`, `toString` or
  * `__proto__` are never found on Object.prototype and taken for a resource or a field.
  */
+import { CALLER_ID } from './field-rules.js';
 import { shown } from './option-values.js';
 import { isPlainObject } from './plain-data.js';
 import type { ProblemList } from './problems.js';
@@ -50,6 +51,13 @@ export function checkRelation(
   if (!ownResource(model, target)) {
     problems.add(`${path}.target`, `relation to a missing resource ${shown(target)}`, `use one of: ${Object.keys(model.resources).join(', ')}`);
     return;
+  }
+  if (type === 'belongsTo' && declared.default !== undefined && declared.default !== CALLER_ID) {
+    problems.add(
+      `${path}.default`,
+      `a relation's default can only be ${CALLER_ID}, not ${shown(declared.default)}`,
+      `write default: ${CALLER_ID} (the caller's account), or drop it`,
+    );
   }
   if (type === 'belongsTo' && options.onDelete === 'setNull' && options.nullable !== true) {
     problems.add(`${path}.onDelete`, 'onDelete: setNull needs nullable: true', 'add nullable: true or choose restrict/cascade');

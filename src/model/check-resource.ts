@@ -17,6 +17,8 @@ const RESOURCE_OPTIONS: Readonly<Record<string, ValueCheck | undefined>> = {
   description: text('Blog posts.'),
   singular: text('person'),
   renamedFrom: previousName,
+  // Checked with the other rules once the resources are built (src/access/check-rules.ts).
+  access: undefined,
 };
 const INDEX_OPTIONS = ['fields', 'unique', 'name'];
 

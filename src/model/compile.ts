@@ -3,6 +3,7 @@
  * problem is reported, never just the first), then built and deep-frozen: the IR's lookup tables are
  * FrozenMaps, so no part of a compiled model can change after this returns.
  */
+import { checkAccess } from '../access/check-rules.js';
 import { checkRouteTargets, separateExtensions } from '../extensions/check.js';
 import { buildResource, tableOf } from './build-resource.js';
 import { apiInfo, checkApi } from './check-api.js';
@@ -17,7 +18,7 @@ import { type ModelProblem, ProblemList } from './problems.js';
 
 export { RESERVED_FIELD_NAMES } from './check-field.js';
 
-const TOP_LEVEL_KEYS: readonly string[] = ['resources', 'api', 'auth'];
+const TOP_LEVEL_KEYS: readonly string[] = ['resources', 'api', 'auth', 'roles'];
 
 export type CompileResult = { ok: true; model: Model } | { ok: false; problems: readonly ModelProblem[] };
 
@@ -49,10 +50,12 @@ export function compileModel(input: unknown): CompileResult {
   const resources = names.map((name) => buildResource(model, name, joins, problems));
   checkCollisions(resources, joins.joinTables, problems);
   if (extensions) checkRouteTargets(extensions.routes, routeLabels, new Map(resources.map((r) => [r.name, r.path])), problems);
+  const access = checkAccess(decl, resources, auth?.accounts?.resource, problems);
   if (!problems.empty) return { ok: false, problems: problems.items };
   const compiled: Model = deepFreeze({
     api: apiInfo(decl.api),
     ...(auth && { auth }),
+    ...(access && { access }),
     resources,
     resourcesByName: new FrozenMap(resources.map((r) => [r.name, r])),
     joinTables: [...joins.joinTables],

@@ -26,8 +26,13 @@ export const FIELD_TYPES: readonly string[] = [...SCALAR_TYPES, ...RELATION_TYPE
 export const STRING_FORMATS = ['email', 'url', 'uuid'] as const;
 export const ON_DELETE = ['restrict', 'cascade', 'setNull'] as const;
 
+/** `default: auth.id`: the field is set on create from the caller's id (src/access/). */
+export const CALLER_ID = 'auth.id';
+/** The types a `default: auth.id` field may have: an account id is a bigint or a uuid, an external subject text. */
+export const CALLER_ID_TYPES: readonly string[] = ['bigint', 'uuid', 'string', 'text'];
+
 /** Options each field type accepts; anything else is reported, so typos do not pass silently. */
-const COMMON = ['type', 'required', 'nullable', 'default', 'unique', 'index', 'readOnly', 'hidden', 'description', 'example', 'renamedFrom'];
+const COMMON = ['type', 'required', 'nullable', 'default', 'unique', 'index', 'readOnly', 'hidden', 'description', 'example', 'renamedFrom', 'read', 'write'];
 const ALLOWED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   string: [...COMMON, 'minLength', 'maxLength', 'pattern', 'format'],
   text: [...COMMON, 'minLength', 'maxLength', 'pattern', 'format'],
@@ -41,7 +46,7 @@ const ALLOWED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   datetime: COMMON,
   json: COMMON,
   uuid: COMMON,
-  belongsTo: ['type', 'target', 'required', 'nullable', 'onDelete', 'index', 'readOnly', 'description', 'renamedFrom'],
+  belongsTo: ['type', 'target', 'required', 'nullable', 'onDelete', 'index', 'readOnly', 'description', 'renamedFrom', 'default', 'read', 'write'],
   hasMany: ['type', 'target', 'inverse', 'description'],
   manyToMany: ['type', 'target', 'through', 'description'],
 };

@@ -36,6 +36,8 @@ export interface ColumnField {
   readonly values?: readonly string[];
   readonly description?: string;
   readonly example?: unknown;
+  /** `default: auth.id`: set on create from the caller's id, never from the request (read-only in the API). */
+  readonly fromCaller?: 'id';
 }
 
 export interface BelongsToRelation {
@@ -155,12 +157,82 @@ export interface Model {
   readonly api: ApiInfo;
   /** Present when the model declares `auth`. */
   readonly auth?: AuthModel;
+  /** Present when the model declares access rules: then an operation without a rule is denied. */
+  readonly access?: AccessModel;
   readonly resources: readonly Resource[];
   readonly resourcesByName: FrozenMap<string, Resource>;
   readonly joinTables: readonly JoinTable[];
   /** The app's hooks and routes, when the model declares any: code, never part of a snapshot. */
   readonly extensions?: ModelExtensions;
 }
+
+/** An operation a rule is declared for (`access: { list, read, create, update, delete }`). */
+export const ACCESS_OPERATIONS = ['list', 'read', 'create', 'update', 'delete'] as const;
+export type AccessOperation = (typeof ACCESS_OPERATIONS)[number];
+
+/** The value a field is compared with in a condition: a literal of the field's type, or the caller's id. */
+export type ConditionValue = { readonly kind: 'literal'; readonly value: unknown } | { readonly kind: 'authId' };
+
+/**
+ * A checked condition of the rule language (src/access/): field names, relations, types and roles are
+ * known to be right. It still holds the caller symbolically; src/access/policy.ts turns it into a
+ * Predicate for one caller.
+ */
+export type Condition =
+  | { readonly kind: 'const'; readonly value: boolean }
+  | { readonly kind: 'and' | 'or'; readonly items: readonly Condition[] }
+  | { readonly kind: 'not'; readonly item: Condition }
+  /** A column field of the resource, or of one reached through `through` (belongsTo relations, in order). */
+  | {
+      readonly kind: 'field';
+      readonly through: readonly string[];
+      readonly field: string;
+      readonly operator: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'notIn' | 'isNull';
+      readonly value: ConditionValue;
+    }
+  /** The caller holds the role (inheritance counts). */
+  | { readonly kind: 'role'; readonly role: string }
+  /** The caller is signed in (`auth.id != null`). */
+  | { readonly kind: 'signedIn' }
+  /** Some record of a hasMany or manyToMany relation matches `where`. */
+  | { readonly kind: 'exists'; readonly relation: string; readonly where: Condition };
+
+/** Who a rule lets in. `condition` also limits the rows (and, for create and update, the new row). */
+export type Rule =
+  | { readonly kind: 'public' }
+  | { readonly kind: 'authenticated' }
+  | { readonly kind: 'roles'; readonly roles: readonly string[] }
+  | { readonly kind: 'condition'; readonly source: string; readonly condition: Condition };
+
+export interface RoleDefinition {
+  readonly name: string;
+  /** Every role it inherits, directly or not (never itself). */
+  readonly inherits: readonly string[];
+  /** Granted every operation, every row and every field rule. */
+  readonly everything: boolean;
+  readonly description?: string;
+}
+
+export interface FieldRules {
+  readonly read?: Rule;
+  readonly write?: Rule;
+}
+
+export interface ResourceRules {
+  /** The rule of each operation that has one; `list` already holds `read`'s when it was not given. */
+  readonly operations: Readonly<Partial<Record<AccessOperation, Rule>>>;
+  readonly fields: FrozenMap<string, FieldRules>;
+}
+
+/** The model's access rules; present when it declares any (deny by default), absent when it declares none (open). */
+export interface AccessModel {
+  /** The declared roles (the built-in `anonymous` and `authenticated` are not listed). */
+  readonly roles: FrozenMap<string, RoleDefinition>;
+  readonly resources: FrozenMap<string, ResourceRules>;
+}
+
+/** The roles every caller holds one of, without being declared. */
+export const BUILT_IN_ROLES = ['anonymous', 'authenticated'] as const;
 
 export function getResource(model: Model, name: string): Resource {
   const resource = model.resourcesByName.get(name);

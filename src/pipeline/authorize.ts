@@ -8,18 +8,31 @@
  */
 import { KilnError } from '../core/errors.js';
 import { FALSE, type Predicate, TRUE } from '../core/predicate.js';
-import type { Resource } from '../model/ir.js';
+import type { AccessOperation, Resource } from '../model/ir.js';
 import type { Principal, RequestContext } from './context.js';
 
-export type Action = 'list' | 'read' | 'create' | 'update' | 'delete';
+export type Action = AccessOperation;
 
 export type AccessDecision =
-  | { readonly allowed: false; readonly detail?: string }
+  /** `unauthenticated`: an anonymous caller who might be allowed once signed in (401 rather than 403). */
+  | { readonly allowed: false; readonly detail?: string; readonly unauthenticated?: boolean }
   /** For list, read, update and delete, the rows the caller may act on; for create, the condition a new row must meet. */
   | { readonly allowed: true; readonly rows: Predicate };
 
+/** What one caller may do with the fields of one resource, by its field rules. */
+export interface FieldAccess {
+  /** Never readable by this caller: absent from responses, and unknown to filters, sorts and selections. */
+  readonly unreadable: ReadonlySet<string>;
+  /** Readable on the rows where the predicate holds, absent elsewhere; never filtered or sorted by. */
+  readonly conditional: ReadonlyMap<string, Predicate>;
+  /** Not writable by this caller: a body that sets one is refused with 403 naming it. */
+  readonly unwritable: ReadonlySet<string>;
+}
+
 export interface AccessPolicy {
   decide(principal: Principal, resource: Resource, action: Action): AccessDecision;
+  /** Field rules; every field is readable and writable when absent. */
+  fields?(principal: Principal, resource: Resource): FieldAccess;
 }
 
 const EVERY_ROW: AccessDecision = Object.freeze({ allowed: true, rows: TRUE });
@@ -31,7 +44,8 @@ export const OPEN_ACCESS: AccessPolicy = Object.freeze({ decide: () => EVERY_ROW
 export function authorize(policy: AccessPolicy, ctx: RequestContext, resource: Resource, action: Action): Predicate {
   const decision = policy.decide(ctx.principal, resource, action);
   if (!decision.allowed) {
-    throw new KilnError('KILN_FORBIDDEN', { detail: decision.detail ?? `you may not ${action} ${resource.name}` });
+    const detail = decision.detail ?? `you may not ${action} ${resource.name}`;
+    throw new KilnError(decision.unauthenticated ? 'KILN_UNAUTHENTICATED' : 'KILN_FORBIDDEN', { detail });
   }
   return decision.rows;
 }

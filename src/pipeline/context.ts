@@ -8,7 +8,8 @@ import type { Limits } from '../core/limits.js';
 
 /** Who is calling. Anonymous until an authenticator (src/pipeline/authenticate.ts) says otherwise. */
 export interface Principal {
-  readonly kind: 'anonymous' | 'account' | 'apiKey' | 'service';
+  /** `system`: Kiln's own flows (sign-up once its checks passed, the CLI, seeds), granted everything. */
+  readonly kind: 'anonymous' | 'account' | 'apiKey' | 'service' | 'system';
   /** The account's id (or the API key's); null when anonymous. */
   readonly id: string | number | null;
   /** Roles in force, including the built-in `anonymous` or `authenticated`. */
@@ -16,6 +17,9 @@ export interface Principal {
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: null, roles: Object.freeze(['anonymous']) });
+
+/** Kiln itself, acting for a flow that made its own checks: every rule grants it everything. Never the principal of a request. */
+export const SYSTEM: Principal = Object.freeze({ kind: 'system', id: null, roles: Object.freeze(['system']) });
 
 /** The logging calls operations make (pino's signature; Fastify's request logger fits). */
 export interface ContextLogger {
