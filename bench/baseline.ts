@@ -6,6 +6,11 @@
  * It has no request log, ETag, security headers or request id: everything Kiln adds is overhead
  * the comparison counts against Kiln.
  *
+ * The list also serves the row-rule comparison: with a valid bearer token it lists only the rows
+ * bench/models.ts's ROW_RULE lets that caller see (`status = 'published' OR author_id = <caller>`,
+ * in the statement's WHERE, as a careful hand-written server applies such a rule); without one it
+ * lists every row, as Kiln does for the blog without rules.
+ *
  * Run alone: DATABASE_URL=… KILN_DB_SCHEMA=… node --import tsx bench/baseline.ts
  */
 import { createHmac } from 'node:crypto';
@@ -30,6 +35,13 @@ export interface BaselineAuth {
   readonly audience: string;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The `sub` of a verified bearer token; undefined for an anonymous request. */
+    callerId?: string;
+  }
+}
+
 /**
  * What a careful hand-written server does with `Authorization: Bearer`: jose's jwtVerify with the
  * algorithm pinned, typ, issuer, audience, expiry and the required claims checked; 401 when invalid.
@@ -51,7 +63,7 @@ function bearerCheck(auth: BaselineAuth) {
     const token = /^Bearer +(\S+)$/i.exec(header)?.[1];
     try {
       if (!token || token.length > 8192) throw new Error('not a bearer token');
-      await jwtVerify(token, key, options);
+      req.callerId = (await jwtVerify(token, key, options)).payload.sub;
     } catch {
       return reply.code(401).header('www-authenticate', 'Bearer realm="baseline", error="invalid_token"').send({ message: 'invalid token' });
     }
@@ -123,6 +135,23 @@ type JoinedRow = PostRow & {
   u_updatedAt: Date;
 };
 
+interface ListStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+function listText(include: boolean, ruled: boolean): ListStatement {
+  const from = include ? `SELECT ${POST_COLUMNS}, ${AUTHOR_COLUMNS} FROM posts p JOIN users u ON u.id = p.author_id` : `SELECT ${POST_COLUMNS} FROM posts p`;
+  const where = ruled ? `p.author_id = $1 AND (p.status = 'published' OR p.author_id = $3)` : 'p.author_id = $1';
+  return { name: `posts-of-author${include ? '-with-author' : ''}${ruled ? '-for-caller' : ''}`, text: `${from} WHERE ${where} ORDER BY p.id LIMIT $2` };
+}
+
+/** The list's statements, written once: without and with the author joined, each without and with the row rule. */
+const LIST_STATEMENTS = [
+  [listText(false, false), listText(false, true)],
+  [listText(true, false), listText(true, true)],
+] as const;
+
 export async function buildBaseline(options: BaselineOptions): Promise<{ app: FastifyInstance; pool: pg.Pool }> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolMax, options: `-c search_path=${options.schema}`, types });
   const app = Fastify();
@@ -160,20 +189,17 @@ export async function buildBaseline(options: BaselineOptions): Promise<{ app: Fa
         },
         response: { 200: { type: 'object', properties: { data: { type: 'array', items: post }, page } } },
       },
+      preHandler: bearerCheck(options.auth),
     },
     async (req) => {
       const { authorId, limit, include } = req.query;
-      const { rows } = include
-        ? await pool.query<JoinedRow>({
-            name: 'posts-of-author-with-author',
-            text: `SELECT ${POST_COLUMNS}, ${AUTHOR_COLUMNS} FROM posts p JOIN users u ON u.id = p.author_id WHERE p.author_id = $1 ORDER BY p.id LIMIT $2`,
-            values: [authorId, limit + 1],
-          })
-        : await pool.query<JoinedRow>({
-            name: 'posts-of-author',
-            text: `SELECT ${POST_COLUMNS} FROM posts p WHERE p.author_id = $1 ORDER BY p.id LIMIT $2`,
-            values: [authorId, limit + 1],
-          });
+      // A signed-in caller gets the row rule; ids are bigints, so a subject that is not one sees only the published rows.
+      const ruled = req.callerId !== undefined;
+      const caller = ruled && /^\d{1,18}$/.test(req.callerId ?? '') ? req.callerId : null;
+      const { rows } = await pool.query<JoinedRow>({
+        ...LIST_STATEMENTS[include ? 1 : 0][ruled ? 1 : 0],
+        values: ruled ? [authorId, limit + 1, caller] : [authorId, limit + 1],
+      });
       const hasMore = rows.length > limit;
       if (hasMore) rows.pop();
       const data: PostRow[] = include ? rows.map(withAuthor) : rows;

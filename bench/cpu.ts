@@ -37,14 +37,23 @@ export function postgresCpu(): Map<number, number> {
 
 /**
  * CPU seconds PostgreSQL used between two snapshots, counting processes alive at both (the servers'
- * pooled connections are). Other long-lived clients of the same server count too, so on a shared
- * machine this is an upper bound.
+ * pooled connections are). With `only` (the backends serving one server, found by its application name), just
+ * those: other clients of the same PostgreSQL, such as test suites run alongside, no longer count.
+ * Without it, every long-lived client counts too, so on a shared machine the figure is an upper bound.
  */
-export function postgresCpuBetween(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+export function postgresCpuBetween(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>, only?: ReadonlySet<number>): number {
   let total = 0;
   for (const [pid, seconds] of after) {
+    if (only && !only.has(pid)) continue;
     const start = before.get(pid);
     if (start !== undefined) total += seconds - start;
   }
   return total;
+}
+
+/** `url` with `application_name` set, so the server's connections can be told apart in pg_stat_activity. */
+export function withApplicationName(url: string, applicationName: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('application_name', applicationName);
+  return parsed.toString();
 }

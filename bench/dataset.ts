@@ -18,6 +18,8 @@ export interface Dataset {
   readonly size: DatasetSize;
   /** PostgreSQL's `server_version`. */
   readonly serverVersion: string;
+  /** The pids of the PostgreSQL backends connected under `applicationName`, for CPU accounting (bench/cpu.ts). */
+  backends(applicationName: string): Promise<Set<number>>;
   /** Drops the schema. */
   drop(): Promise<void>;
 }
@@ -71,7 +73,11 @@ export async function createDataset(url: string, model: Model, size: DatasetSize
     });
     await db.query('ANALYZE users, posts, tags, posts_tags, comments');
     const [version] = await db.query<{ server_version: string }>('SHOW server_version');
-    return { schema, size, serverVersion: version?.server_version ?? 'unknown', drop: () => drop().finally(() => db.close()) };
+    const backends = async (applicationName: string) => {
+      const rows = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+      return new Set(rows.map((r) => Number(r.pid)));
+    };
+    return { schema, size, serverVersion: version?.server_version ?? 'unknown', backends, drop: () => drop().finally(() => db.close()) };
   } catch (error) {
     await drop().catch(() => {});
     await db.close();

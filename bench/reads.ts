@@ -1,14 +1,29 @@
 import type { DatasetSize } from './dataset.js';
 
+/** The servers of a run: the hand-written baseline, Kiln on the open blog, Kiln on the blog with a row rule (bench/models.ts). */
+export type ServerName = 'baseline' | 'kiln' | 'kilnRule';
+
+export const SERVER_LABELS: Readonly<Record<ServerName, string>> = { baseline: 'baseline', kiln: 'kiln', kilnRule: 'kiln, row rule' };
+
 export interface Read {
   /** Name for BENCH_READS. */
   readonly key: string;
   readonly name: string;
+  /** The server measured against, then the one measured: their ratio is reported. */
+  readonly servers: readonly [ServerName, ServerName];
   /** A generator of request paths cycling over the data set. */
   paths(size: DatasetSize): () => string;
-  /** Sent with every request of the read (the bearer token of the authenticated read). */
+  /** Sent with every request of the read (the bearer token of the authenticated reads). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The request whose answer from the first server the second's answer to `path` must equal, when
+   * it is not the same request: a rule changes which rows come back, and a filter shows which.
+   */
+  readonly referencePath?: (path: string) => string;
 }
+
+/** The account the bench's access token names (bench/access-token.ts). */
+export const CALLER_ID = 1;
 
 const byIdPaths = (size: DatasetSize) => {
   let i = 0;
@@ -16,43 +31,68 @@ const byIdPaths = (size: DatasetSize) => {
   return () => `/v1/posts/${1 + ((i++ * 7919) % size.posts)}`;
 };
 
-const LIST: Read = {
-  key: 'list',
-  name: 'GET /v1/posts?authorId=…&limit=20&include=author',
-  paths(size) {
-    let i = 0;
-    return () => `/v1/posts?authorId=${1 + ((i++ * 37) % size.users)}&limit=20&include=author`;
-  },
+const listPaths = (size: DatasetSize) => {
+  let i = 0;
+  return () => `/v1/posts?authorId=${1 + ((i++ * 37) % size.users)}&limit=20&include=author`;
 };
 
 /**
  * The reads measured: one record by id, anonymous and with a bearer access token (every request
- * verifies it: the cost of authentication), and a page of one author's posts with the author embedded.
+ * verifies it: the cost of authentication), and a page of one author's posts with the author
+ * embedded; each against the hand-written baseline. Then the same page for a signed-in caller, on
+ * Kiln without rules and on Kiln under the row rule `status == 'published' || authorId == auth.id`
+ * (bench/models.ts): the cost of a row rule. Every author has drafts (a third of the posts), so the
+ * rule changes the answer for every author but the caller. Last, that page under the rule against the
+ * baseline applying the same rule in its SQL: what Kiln's rules cost over writing the rule by hand.
  */
 export function reads(accessToken: string): readonly Read[] {
+  const bearer = { authorization: `Bearer ${accessToken}` };
   return [
-    { key: 'byId', name: 'GET /v1/posts/:id', paths: byIdPaths },
-    { key: 'byIdAuth', name: 'GET /v1/posts/:id, Bearer JWT', paths: byIdPaths, headers: { authorization: `Bearer ${accessToken}` } },
-    LIST,
+    { key: 'byId', name: 'GET /v1/posts/:id', servers: ['baseline', 'kiln'], paths: byIdPaths },
+    { key: 'byIdAuth', name: 'GET /v1/posts/:id, Bearer JWT', servers: ['baseline', 'kiln'], paths: byIdPaths, headers: bearer },
+    { key: 'list', name: 'GET /v1/posts?authorId=…&limit=20&include=author', servers: ['baseline', 'kiln'], paths: listPaths },
+    {
+      key: 'listRule',
+      name: 'GET /v1/posts?authorId=…&limit=20&include=author, Bearer JWT: no rule / row rule',
+      servers: ['kiln', 'kilnRule'],
+      paths: listPaths,
+      headers: bearer,
+      // Under the rule, another author's page is their published posts: what the open server lists with that filter.
+      referencePath: (path) => (path.includes(`authorId=${CALLER_ID}&`) ? path : `${path}&status=published`),
+    },
+    {
+      key: 'listRuleByHand',
+      name: 'GET /v1/posts?authorId=…&limit=20&include=author, Bearer JWT: row rule',
+      servers: ['baseline', 'kilnRule'],
+      paths: listPaths,
+      headers: bearer,
+    },
   ];
 }
 
-/** Both servers must answer the measured reads with the same bytes, or the comparison means nothing. */
-export async function assertSameAnswers(baselineUrl: string, kilnUrl: string, size: DatasetSize, reads: readonly Read[]): Promise<void> {
+/** Both servers of each read must answer it as expected, with the same bytes, or the comparison means nothing. */
+export async function assertSameAnswers(urls: Readonly<Partial<Record<ServerName, string>>>, size: DatasetSize, reads: readonly Read[]): Promise<void> {
   for (const read of reads) {
+    const [reference, subject] = read.servers.map((name) => urls[name] as string) as [string, string];
     const next = read.paths(size);
     for (let i = 0; i < 10; i++) {
       const path = next();
+      const expected = read.referencePath?.(path) ?? path;
       const init = { headers: read.headers ?? {} };
-      const [b, k] = await Promise.all([fetch(`${baselineUrl}${path}`, init), fetch(`${kilnUrl}${path}`, init)]);
-      const [bodyB, bodyK] = await Promise.all([b.text(), k.text()]);
+      const [b, k] = await Promise.all([fetch(`${reference}${expected}`, init), fetch(`${subject}${path}`, init)]);
+      // Cursors are compared by what they are for (the next page), not by their bytes: Kiln binds a
+      // signed-in caller's cursor to them, which the baseline's hand-written cursor does not.
+      const withoutCursor = (body: string) => body.replace(/"nextCursor":"[^"]*"/, '"nextCursor":"…"');
+      const [bodyB, bodyK] = [withoutCursor(await b.text()), withoutCursor(await k.text())];
       if (b.status !== 200 || k.status !== 200 || bodyB !== bodyK) {
         let at = 0;
         while (at < bodyB.length && bodyB[at] === bodyK[at]) at++;
         const from = Math.max(0, at - 200);
+        const [first, second] = read.servers.map((name) => SERVER_LABELS[name].padEnd(14));
         throw new Error(
-          `the servers disagree on GET ${path} (statuses ${b.status}, ${k.status}; bodies differ at character ${at}):\n` +
-            `  baseline …${bodyB.slice(from, at + 200)}\n  kiln     …${bodyK.slice(from, at + 200)}`,
+          `${read.name}: the servers disagree on GET ${path}${expected === path ? '' : ` (expected as GET ${expected} on ${read.servers[0]})`} ` +
+            `(statuses ${b.status}, ${k.status}; bodies differ at character ${at}):\n` +
+            `  ${first} …${bodyB.slice(from, at + 200)}\n  ${second} …${bodyK.slice(from, at + 200)}`,
         );
       }
     }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Kiln against the hand-written Fastify + pg server (bench/baseline.ts) on the same
- * two reads, same data, same pool size, each server in its own process, load from this process.
+ * reads, same data, same pool size, each server in its own process, load from this process; and Kiln
+ * under a row rule against Kiln without rules on the same list (bench/models.ts), the cost of a rule.
  * Prints a table and writes bench/results.json. Settings (environment):
  *   BENCH_DURATION     seconds measured per read and server (default 10)
  *   BENCH_ROUNDS       the measurement is split in this many rounds alternating the servers (default 5)
@@ -8,20 +9,20 @@
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   KILN_DB_POOL_MAX   pool size of both servers (default 10, Kiln's default)
  *   BENCH_DATABASE_URL PostgreSQL to use (default postgres://postgres@127.0.0.1:5432/test)
- *   BENCH_READS        comma-separated keys of the reads to run (default all: byId,byIdAuth,list)
- *   BENCH_PROFILE=1    run both servers with --cpu-prof; profiles land in bench/.profiles/{kiln,baseline}/
+ *   BENCH_READS        comma-separated keys of the reads to run (default all: byId,byIdAuth,list,listRule,listRuleByHand)
+ *   BENCH_PROFILE=1    run the servers with --cpu-prof; profiles land in bench/.profiles/{baseline,kiln,kilnRule}/
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadModel } from '../src/model/load.js';
 import { BENCH_AUTH_ENV, benchAccessToken } from './access-token.js';
 import { type ServerProcess, startServer } from './child.js';
-import { postgresCpu, postgresCpuBetween, processCpuSeconds } from './cpu.js';
+import { postgresCpu, postgresCpuBetween, processCpuSeconds, withApplicationName } from './cpu.js';
 import { createDataset, type Dataset } from './dataset.js';
 import { measure, type Sample, summarize } from './load.js';
-import { reads as allReads, assertSameAnswers, type Read } from './reads.js';
-import { formatTable, machine, type ReadResult } from './report.js';
+import { benchModel, ROW_RULE } from './models.js';
+import { reads as allReads, assertSameAnswers, type Read, SERVER_LABELS, type ServerName } from './reads.js';
+import { byHandCost, costRatio, formatTable, machine, type ReadResult, ruleCost } from './report.js';
 
 const here = import.meta.dirname;
 const env = process.env;
@@ -41,11 +42,13 @@ const config = {
   profile: env.BENCH_PROFILE === '1',
 };
 const CURSOR_SECRET = 'kiln-bench-cursor-secret';
+/** Each server connects under a name of its own, so the PostgreSQL backends serving it can be told apart. */
+const applicationName = (server: ServerName) => `kiln-bench-${server}`;
 const profileDir = resolve(here, '.profiles');
 
 async function main(): Promise<number> {
   const reads = allReads(await benchAccessToken()).filter((r) => !config.reads || config.reads.includes(r.key));
-  const model = await loadModel(resolve(here, '../examples/blog/kiln.config.ts'));
+  const model = await benchModel('open');
   console.log(`seeding a fresh schema on ${config.databaseUrl} …`);
   const dataset = await createDataset(config.databaseUrl, model);
   const logDir = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
@@ -74,17 +77,30 @@ async function main(): Promise<number> {
       PORT: '0',
     };
     const profile = (name: string) => (config.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
-    const started = await Promise.allSettled([
-      startServer('baseline', resolve(here, 'baseline.ts'), { env: serverEnv, stdout: 'ignore', execArgv: profile('baseline') }),
-      startServer('kiln', resolve(here, 'kiln-server.ts'), { env: serverEnv, stdout: logFd, execArgv: profile('kiln') }),
-    ]);
+    const needed = new Set(reads.flatMap((r) => r.servers));
+    const scripts: Record<ServerName, { script: string; env?: NodeJS.ProcessEnv; stdout: number | 'ignore' }> = {
+      baseline: { script: 'baseline.ts', stdout: 'ignore' },
+      kiln: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'open' }, stdout: logFd },
+      kilnRule: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'rule' }, stdout: logFd },
+    };
+    const names = (Object.keys(scripts) as ServerName[]).filter((name) => needed.has(name));
+    const started = await Promise.allSettled(
+      names.map((name) => {
+        const { script, env: extra, stdout } = scripts[name];
+        const env = { ...serverEnv, ...extra, DATABASE_URL: withApplicationName(config.databaseUrl, applicationName(name)) };
+        return startServer(name, resolve(here, script), { env, stdout, execArgv: profile(name) });
+      }),
+    );
     for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
-    const [baseline, kiln] = servers as [ServerProcess, ServerProcess];
-    await assertSameAnswers(baseline.url, kiln.url, dataset.size, reads);
+    const byName = new Map(servers.map((s) => [s.name as ServerName, s]));
+    await assertSameAnswers(Object.fromEntries(servers.map((s) => [s.name, s.url])), dataset.size, reads);
 
     const results: ReadResult[] = [];
-    for (const read of reads) results.push(await compare(read, dataset, baseline, kiln));
+    for (const read of reads) {
+      const [reference, subject] = read.servers.map((name) => byName.get(name) as ServerProcess) as [ServerProcess, ServerProcess];
+      results.push(await compare(read, dataset, reference, subject));
+    }
     await Promise.all(servers.map((s) => s.stop()));
     const logLines = readFileSync(logFile, 'utf8')
       .split('\n')
@@ -97,13 +113,18 @@ async function main(): Promise<number> {
     );
     const verification = verificationCost(results);
     if (verification) console.log(verification);
+    const resultOf = (key: string) => results.find((r) => r.name === reads.find((read) => read.key === key)?.name);
+    const [ruled, byHand] = [resultOf('listRule'), resultOf('listRuleByHand')];
+    if (ruled) console.log(ruleCost(ruled, ROW_RULE));
+    if (byHand) console.log(byHandCost(byHand));
     const failures = results.flatMap((r) =>
-      (['baseline', 'kiln'] as const)
-        .filter((s) => r[s].errors > 0 || r[s].non2xx > 0)
-        .map((s) => `${r.name} on ${s}: ${r[s].errors} errors, ${r[s].non2xx} non-2xx`),
+      ([0, 1] as const)
+        .map((i) => ({ server: r.servers[i], m: i === 0 ? r.reference : r.subject }))
+        .filter(({ m }) => m.errors > 0 || m.non2xx > 0)
+        .map(({ server, m }) => `${r.name} on ${server}: ${m.errors} errors, ${m.non2xx} non-2xx`),
     );
     for (const failure of failures) console.error(`invalid run: ${failure}`);
-    const settings = { ...config, reads: reads.map((r) => r.key), dataset: dataset.size };
+    const settings = { ...config, reads: reads.map((r) => r.key), rowRule: ROW_RULE, dataset: dataset.size };
     const report = { date: new Date().toISOString(), machine: machine(dataset.serverVersion), settings, reads: results, kilnRequestLogLines: logLines };
     writeFileSync(resolve(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
     if (config.profile) console.log(`CPU profiles in ${profileDir}`);
@@ -118,26 +139,28 @@ async function main(): Promise<number> {
  * on the machine falls on both alike. Also records the CPU time each request cost the server and
  * PostgreSQL.
  */
-async function compare(read: Read, dataset: Dataset, baseline: ServerProcess, kiln: ServerProcess): Promise<ReadResult> {
+async function compare(read: Read, dataset: Dataset, reference: ServerProcess, subject: ServerProcess): Promise<ReadResult> {
   const load = { connections: config.connections, duration: config.duration / config.rounds, headers: read.headers };
   process.stdout.write(`${read.name}: warm-up …`);
-  for (const server of [baseline, kiln]) await measure(server.url, read.paths(dataset.size), { ...load, duration: config.warmup });
+  for (const server of [reference, subject]) await measure(server.url, read.paths(dataset.size), { ...load, duration: config.warmup });
   const samples = new Map<ServerProcess, Sample[]>([
-    [baseline, []],
-    [kiln, []],
+    [reference, []],
+    [subject, []],
   ]);
   const cpu = new Map<ServerProcess, { server: number; postgres: number }>([
-    [baseline, { server: 0, postgres: 0 }],
-    [kiln, { server: 0, postgres: 0 }],
+    [reference, { server: 0, postgres: 0 }],
+    [subject, { server: 0, postgres: 0 }],
   ]);
   for (let round = 0; round < config.rounds; round++) {
     process.stdout.write(` round ${round + 1}/${config.rounds}`);
-    for (const server of round % 2 === 0 ? [baseline, kiln] : [kiln, baseline]) {
+    for (const server of round % 2 === 0 ? [reference, subject] : [subject, reference]) {
       const [serverBefore, postgresBefore] = [processCpuSeconds(server.pid), postgresCpu()];
       samples.get(server)?.push(await measure(server.url, read.paths(dataset.size), load));
+      const [serverAfter, postgresAfter] = [processCpuSeconds(server.pid), postgresCpu()];
       const used = cpu.get(server) as { server: number; postgres: number };
-      used.server += processCpuSeconds(server.pid) - serverBefore;
-      used.postgres += postgresCpuBetween(postgresBefore, postgresCpu());
+      used.server += serverAfter - serverBefore;
+      // Only the backends of this server's own connections: other clients of PostgreSQL do not count.
+      used.postgres += postgresCpuBetween(postgresBefore, postgresAfter, await dataset.backends(applicationName(server.name as ServerName)));
     }
   }
   console.log('');
@@ -146,8 +169,16 @@ async function compare(read: Read, dataset: Dataset, baseline: ServerProcess, ki
     const used = cpu.get(server) as { server: number; postgres: number };
     return { ...summary, serverCpuUs: (used.server / summary.requests) * 1e6, postgresCpuUs: (used.postgres / summary.requests) * 1e6 };
   };
-  const [b, k] = [result(baseline), result(kiln)];
-  return { name: read.name, example: read.paths(dataset.size)(), baseline: b, kiln: k, ratio: k.requestsPerSec / b.requestsPerSec };
+  const [r, s] = [result(reference), result(subject)];
+  return {
+    name: read.name,
+    example: read.paths(dataset.size)(),
+    servers: [SERVER_LABELS[read.servers[0]], SERVER_LABELS[read.servers[1]]],
+    reference: r,
+    subject: s,
+    ratio: s.requestsPerSec / r.requestsPerSec,
+    costRatio: costRatio(r, s),
+  };
 }
 
 /** What verifying the bearer token adds per read by id: the server CPU of the authenticated read minus the anonymous one's. */
@@ -155,8 +186,8 @@ function verificationCost(results: readonly ReadResult[]): string | undefined {
   const anonymous = results.find((r) => r.name === 'GET /v1/posts/:id');
   const authenticated = results.find((r) => r.name === 'GET /v1/posts/:id, Bearer JWT');
   if (!anonymous || !authenticated) return undefined;
-  const cost = (server: 'baseline' | 'kiln') => Math.round(authenticated[server].serverCpuUs - anonymous[server].serverCpuUs);
-  return `Verifying the bearer token costs Kiln ${cost('kiln')} µs of server CPU per read by id, the baseline ${cost('baseline')} µs.`;
+  const cost = (side: 'reference' | 'subject') => Math.round(authenticated[side].serverCpuUs - anonymous[side].serverCpuUs);
+  return `Verifying the bearer token costs Kiln ${cost('subject')} µs of server CPU per read by id, the baseline ${cost('reference')} µs.`;
 }
 
 process.exitCode = await main();

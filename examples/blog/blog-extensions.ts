@@ -38,12 +38,16 @@ export const publishPost = defineRoute<{ id: number }>({
   method: 'POST',
   path: '/posts/:id/publish',
   summary: 'Publish a post',
-  description: 'Sets the status of a draft to `published` and answers the post. A post already published is refused with 409 `BLOG_ALREADY_PUBLISHED`.',
+  description:
+    "Sets the status of a draft to `published` and answers the post: an editor's or an admin's call (an author writes drafts and may not set their status: 403). A post already published is refused with 409 `BLOG_ALREADY_PUBLISHED`; one the caller cannot see, with 404.",
   params: { type: 'object', properties: { id: { type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } }, required: ['id'] },
   response: { resource: 'posts' },
-  errors: ['KILN_NOT_FOUND', ALREADY_PUBLISHED],
+  errors: ['KILN_NOT_FOUND', 'KILN_FORBIDDEN', ALREADY_PUBLISHED],
+  // Only a signed-in caller may change a post: an anonymous one hears 401 before anything is read.
+  authenticated: true,
   async handler({ ctx, params, ops }) {
     // One transaction: the post is read and changed under the caller's rules, with no publish in between.
+    // The update is an ordinary one: the posts update rule and the status write rule ([editor]) decide.
     return ops.transaction(async (tx) => {
       await tx.query(`SELECT 1 FROM "posts" WHERE "id" = $1 FOR UPDATE`, [params.id]);
       const post = await ops.get(ctx, 'posts', params.id, undefined, { tx });

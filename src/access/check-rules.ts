@@ -25,7 +25,8 @@ import { type CompareOperator, type Literal, type Operand, parseCondition, RuleS
 
 type Decl = Record<string, unknown>;
 
-const ROLE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+// As long as the role names accounts, API keys and tokens carry (src/model/check-auth.ts): a longer one could never be given.
+const ROLE_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const ROLE_KEYS = ['inherits', 'everything', 'description'];
 const OPERATORS: Readonly<Record<CompareOperator, 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'>> = {
   '==': 'eq',
@@ -59,6 +60,23 @@ export function checkAccess(decl: Decl, resources: readonly Resource[], accountR
     byResource.set(resource.name, resourceRules(r, resource, context));
   }
   return { roles: new FrozenMap([...roles].map((role) => [role.name, role])), resources: new FrozenMap(byResource) };
+}
+
+/**
+ * The roles a model gives accounts itself (`auth.accounts.signup.roles`), checked once the roles are
+ * known: a role no rule can name is a typo. A model that declares no roles checks none, as the app's
+ * own code may read them.
+ */
+export function checkGivenRoles(given: readonly string[], access: AccessModel | undefined, path: string, problems: ProblemList): void {
+  for (const role of undeclaredRoles(access, given)) {
+    problems.add(path, `unknown role "${role}"`, `declare it under roles, or use one of ${[...(access?.roles.keys() ?? [])].join(', ')}`);
+  }
+}
+
+/** The roles of `given` the model does not declare; none when it declares no roles at all. */
+export function undeclaredRoles(access: AccessModel | undefined, given: readonly string[]): string[] {
+  if (!access || access.roles.size === 0) return [];
+  return given.filter((role) => !access.roles.has(role));
 }
 
 interface CheckContext {
@@ -393,7 +411,7 @@ class ConditionTyper {
         return { field, through };
       }
       const relation = current.relationsByName.get(part);
-      if (!relation || relation.kind !== 'belongsTo') {
+      if (relation?.kind !== 'belongsTo') {
         this.#problem(
           relation ? `${part} is a ${relation.kind} relation: a path goes only through belongsTo relations` : `${current.name} has no relation "${part}"`,
           relation ? `write exists(${part}, …) to test its records` : relationHint(current, ['belongsTo']),

@@ -8,7 +8,7 @@
 
 /** Longest condition accepted: rules are written by people, and a bound keeps a mistake cheap. */
 export const MAX_CONDITION_LENGTH = 2000;
-/** Deepest nesting of parentheses, `!` and `exists` accepted. */
+/** Deepest nesting of parentheses, `!` and `exists` accepted, and the most names in a path (`post.author.id`). */
 export const MAX_CONDITION_DEPTH = 32;
 
 export type CompareOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
@@ -146,6 +146,8 @@ class Parser {
 
   #unary(depth: number): Syntax {
     if (this.#isSymbol('!')) {
+      // `!` nests like a parenthesis: without this bound, `!!!…!x` would nest as deep as the text is long.
+      if (depth >= MAX_CONDITION_DEPTH) throw new RuleSyntaxError(`the condition nests deeper than ${MAX_CONDITION_DEPTH} levels`, this.#peek().at);
       this.#next++;
       return { kind: 'not', item: this.#unary(depth + 1) };
     }
@@ -225,6 +227,8 @@ class Parser {
       if (part.kind !== 'name') throw new RuleSyntaxError(`expected a field or relation name after ".", found ${describe(part)}`, part.at);
       this.#next++;
       path.push(part.text);
+      // Each step is a relation the SQL joins through: bounded like nesting.
+      if (path.length > MAX_CONDITION_DEPTH) throw new RuleSyntaxError(`a path goes through at most ${MAX_CONDITION_DEPTH - 1} relations`, part.at);
     }
     return { kind: 'path', path };
   }

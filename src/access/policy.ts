@@ -24,6 +24,7 @@ import {
 import type { AccessDecision, AccessPolicy, FieldAccess } from '../pipeline/authorize.js';
 import { OPEN_ACCESS } from '../pipeline/authorize.js';
 import type { Principal } from '../pipeline/context.js';
+import { callerIdAs } from './caller-values.js';
 
 /** The caller as rules see them: roles with inheritance expanded. */
 interface Caller {
@@ -68,24 +69,35 @@ export function policyFor(model: Model): AccessPolicy {
 export class ModelPolicy implements AccessPolicy {
   readonly #model: Model;
   readonly #access: AccessModel;
+  /** `resource.operation` that some signed-in role may perform: refused to an anonymous caller with 401 (sign in), not 403. */
+  readonly #signInHelps: ReadonlySet<string>;
 
   constructor(model: Model, access: AccessModel) {
     this.#model = model;
     this.#access = access;
+    this.#signInHelps = new Set(
+      this.table()
+        .rows.filter((row) => Object.entries(row.reach).some(([role, reach]) => role !== 'anonymous' && reach !== 'none'))
+        .map((row) => `${row.resource}.${row.operation}`),
+    );
   }
 
   decide(principal: Principal, resource: Resource, action: AccessOperation): AccessDecision {
     const caller = this.#caller(principal);
     if (caller.everything) return ALLOWED_EVERY_ROW;
     const rule = this.#rules(resource).operations[action];
-    if (!rule) return { allowed: false, detail: `no rule lets anyone ${action} ${resource.name}` };
+    if (!rule) return this.#denied(caller, resource, action, `no rule lets anyone ${action} ${resource.name}`);
     const rows = this.#reach(rule, caller, resource);
-    if (rows.kind === 'false') {
-      return caller.anonymous
-        ? { allowed: false, unauthenticated: true, detail: `sign in to ${action} ${resource.name}` }
-        : { allowed: false, detail: `your roles do not allow you to ${action} ${resource.name}` };
-    }
+    if (rows.kind === 'false') return this.#denied(caller, resource, action, `your roles do not allow you to ${action} ${resource.name}`);
     return rows.kind === 'true' ? ALLOWED_EVERY_ROW : { allowed: true, rows };
+  }
+
+  /** 401 for an anonymous caller when signing in could help (some role may do it, an `everything` role included); 403 otherwise. */
+  #denied(caller: Caller, resource: Resource, action: AccessOperation, detail: string): AccessDecision {
+    if (caller.anonymous && this.#signInHelps.has(`${resource.name}.${action}`)) {
+      return { allowed: false, unauthenticated: true, detail: `sign in to ${action} ${resource.name}` };
+    }
+    return { allowed: false, detail };
   }
 
   fields(principal: Principal, resource: Resource): FieldAccess {
@@ -209,19 +221,11 @@ export class ModelPolicy implements AccessPolicy {
 const ALLOWED_EVERY_ROW: AccessDecision = Object.freeze({ allowed: true, rows: TRUE });
 
 /** The caller's id as a value of `field`; undefined when it cannot be one (an external subject compared with a bigint key). */
-function callerId(caller: Caller, field: ColumnField): string | number | undefined {
+function callerId(caller: Caller, field: ColumnField): string | undefined {
   const id = caller.id as unknown;
   if (id === SOMEONE) return 'someone';
   if (id === null || id === undefined) return undefined;
-  const text = String(id);
-  switch (field.type) {
-    case 'bigint':
-      return /^-?\d{1,19}$/.test(text) ? text : undefined;
-    case 'uuid':
-      return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text) ? text : undefined;
-    default:
-      return text;
-  }
+  return callerIdAs(field, id as string | number);
 }
 
 function reachOf(predicate: Predicate): Reach {

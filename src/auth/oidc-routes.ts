@@ -23,7 +23,7 @@ import type { Queryable } from '../db/database.js';
 import { corsOriginMatchers } from '../http/cors-origins.js';
 import { httpOf } from '../http/custom-routes.js';
 import type { OidcProvider } from '../model/ir.js';
-import { createContext, limitsFrom } from '../pipeline/context.js';
+import { createContext, limitsFrom, SYSTEM } from '../pipeline/context.js';
 import type { Account, AccountStore } from './account-store.js';
 import { FLOW_TTL_SECONDS, type OidcClient, OidcFlows, type OidcIdentity, oidcClients } from './oidc.js';
 import type { AuthModule, AuthRuntime } from './runtime.js';
@@ -107,7 +107,9 @@ export function oidcModule(runtime: AuthRuntime): AuthModule {
       });
     }
     const identity = await c.exchange(search, flow);
-    const ctx = createContext({ limits: limitsFrom(runtime.settings), requestId: String(req.id), log: req.log });
+    // Finding, linking or creating the account is Kiln's own flow, after the provider vouched for the
+    // identity: as the system, so the account resource's access rules (about requests) do not stop it.
+    const ctx = createContext({ limits: limitsFrom(runtime.settings), requestId: String(req.id), log: req.log, principal: SYSTEM });
     const account = await accountFor(runtime, accounts, c.provider, identity, claimFields.get(c.provider.name) ?? [], ctx);
     if (account.disabled) throw new KilnError('KILN_AUTH_ACCOUNT_DISABLED', { detail: 'this account is disabled' });
     if (runtime.auth.accounts?.verification === 'required' && !account.verified) {

@@ -11,6 +11,7 @@ import type { Row } from '../core/query.js';
 import { inputFieldSchema, type JsonSchema } from '../core/schemas.js';
 import { defineRoute } from '../extensions/define.js';
 import type { AnyRoute } from '../extensions/types.js';
+import { SYSTEM } from '../pipeline/context.js';
 import type { Account } from './account-store.js';
 import { passwordServices } from './credentials.js';
 import type { AuthRuntime } from './runtime.js';
@@ -73,7 +74,9 @@ export function signupRoute(runtime: AuthRuntime): AnyRoute {
         const record = { ...fields, [loginField]: loginValue };
         let row: Row;
         try {
-          row = await ops.create(ctx, resource.name, record, {
+          // Kiln creates the account once its own checks passed, as the system: the account resource's
+          // access rules are about requests to it (they usually let nobody create accounts), not this flow.
+          row = await ops.create({ ...ctx, principal: SYSTEM }, resource.name, record, {
             around: (write) =>
               ops.transaction(async (tx) => {
                 const written = await write(tx);

@@ -12,11 +12,11 @@ import type { Queryable } from '../db/database.js';
 import type { ColumnField, Model } from '../model/ir.js';
 import {
   type AuthCli,
+  assignableRoles,
   CommandError,
   type CommandGroup,
   loginArgument,
   type Parsed,
-  roleNames,
   rolesShown,
   runGroup,
   table,
@@ -79,10 +79,10 @@ export function runAccounts(argv: readonly string[]): Promise<number> {
         return create(parsed, model, say);
       case 'list':
         return withAuthCli(parsed, model, list);
-      case 'set-roles':
+      case 'set-roles': {
+        const [login = '', ...given] = parsed.positionals;
+        const roles = assignableRoles(given, model);
         return withAuthCli(parsed, model, async (cli) => {
-          const [login = '', ...given] = parsed.positionals;
-          const roles = roleNames(given);
           const account = await cli.account(login);
           await cli.accounts.setRoles(account.id, roles);
           await cli.signOutEverywhere(account.id);
@@ -91,6 +91,7 @@ export function runAccounts(argv: readonly string[]): Promise<number> {
           );
           return 0;
         });
+      }
       case 'disable':
       case 'enable':
         return withAuthCli(parsed, model, async (cli) => {
@@ -112,7 +113,7 @@ export function runAccounts(argv: readonly string[]): Promise<number> {
 async function create(parsed: Parsed, model: Model, say: (line: string) => void): Promise<number> {
   const config = model.auth?.accounts;
   const login = config ? loginArgument(parsed, config) : '';
-  const roles = roleNames((parsed.values.role as string[] | undefined) ?? []);
+  const roles = assignableRoles((parsed.values.role as string[] | undefined) ?? [], model);
   const fields = otherFields(model, (parsed.values.field as string[] | undefined) ?? []);
   const password = parsed.values['password-stdin'] === true ? await readPassword() : undefined;
   return withAuthCli(parsed, model, async (cli) => {

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { undeclaredRoles } from '../access/check-rules.js';
 import { type Account, AccountStore } from '../auth/account-store.js';
 import { ApiKeys } from '../auth/api-keys.js';
 import { Passwords } from '../auth/passwords.js';
@@ -21,7 +22,7 @@ import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import type { AccountsModel, Model, Resource } from '../model/ir.js';
 import { loadModel } from '../model/load.js';
-import { createContext, limitsFrom, type RequestContext } from '../pipeline/context.js';
+import { createContext, limitsFrom, type RequestContext, SYSTEM } from '../pipeline/context.js';
 import type { CliOptions } from './main.js';
 import { defaultModelPath, MODEL_FILE_NAMES } from './model-path.js';
 import { settingsFor } from './settings-file.js';
@@ -186,6 +187,17 @@ export function roleNames(given: readonly string[]): string[] {
   return [...new Set(given)];
 }
 
+/** Roles to give an account: role names that the model declares, when it declares roles (a typo would grant nothing). */
+export function assignableRoles(given: readonly string[], model: Model): string[] {
+  const roles = roleNames(given);
+  const [undeclared] = undeclaredRoles(model.access, roles);
+  if (undeclared !== undefined) {
+    const declared = [...(model.access?.roles.keys() ?? [])].join(', ');
+    throw new CommandError(`"${undeclared}" is not a role of the model; its roles are ${declared} (declare new ones under roles in the model)`);
+  }
+  return roles;
+}
+
 /** The services of the account commands, on the configured database. */
 export interface AuthCli {
   readonly settings: Settings;
@@ -197,7 +209,7 @@ export interface AuthCli {
   readonly passwords: Passwords;
   readonly apiKeys: ApiKeys;
   readonly ops: Operations;
-  /** The operator at the terminal, as operations see the caller. */
+  /** The operator at the terminal, as operations see the caller: Kiln's own system principal, which access rules do not limit. */
   readonly ctx: RequestContext;
   /** The account with this login; a CommandError naming it when there is none. */
   account(login: string): Promise<Account>;
@@ -241,7 +253,7 @@ export async function withAuthCli<T>(parsed: Parsed, model: Model, work: (cli: A
         cursors: new CursorCodec(settings.cursorSecret),
         errors: new DatabaseErrorMapper(model),
       }),
-      ctx: createContext({ limits, principal: Object.freeze({ kind: 'service', id: 'kiln-cli', roles: Object.freeze(['service']) }) }),
+      ctx: createContext({ limits, principal: SYSTEM }),
       async account(login) {
         const found = await accounts.findByLogin(login);
         if (!found) throw new CommandError(`no account has the ${config.login} ${accounts.normalizeLogin(login)}`);

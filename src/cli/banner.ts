@@ -1,4 +1,5 @@
 import { join, relative } from 'node:path';
+import { accessTableOf, openAccessLines, rolesSummary, tableLines } from '../access/access-table.js';
 import type { Settings } from '../config/settings.js';
 import { shownDataDir } from '../db/data-dir-lock.js';
 import type { Model } from '../model/ir.js';
@@ -26,9 +27,20 @@ export function banner(kiln: RunningKiln, model: Model, settings: Settings, opti
     `  Schema    migrations in ${relative(process.cwd(), migrationsDir(options)) || '.'}`,
     `  CORS      ${corsLine(settings, corsDefault)}`,
     ...authLines(kiln, model, settings, dev),
+    ...accessLines(model),
     ...seedLine(kiln, options),
     'Press Ctrl+C to stop.',
   ].join('\n');
+}
+
+/**
+ * Who may do what, as `kiln check` prints it: the roles and the effective access table, or the warning
+ * that everything is open to everyone. A large model makes it long; the issue asks for it here.
+ */
+function accessLines(model: Model): string[] {
+  const table = accessTableOf(model);
+  const lines = model.access && table ? [rolesSummary(model.access), ...tableLines(table)] : openAccessLines();
+  return lines.map((line, i) => `${i === 0 ? '  Access    ' : '            '}${line}`);
 }
 
 /** Whether the seed file was loaded: it is, on the first run only. */

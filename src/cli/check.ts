@@ -1,9 +1,11 @@
+import { accessTableOf, openAccessLines, roleLines, tableLines } from '../access/access-table.js';
+import { ruleText } from '../access/policy.js';
 import { resolveSettings } from '../config/settings.js';
 import type { Model } from '../model/ir.js';
 import { loadModel } from '../model/load.js';
 import type { CliOptions } from './main.js';
 
-/** Prints each resource with its routes and fields, as a reviewer would want to see the surface. */
+/** Prints each resource with its routes and fields, and who may do what, as a reviewer would want to see the surface. */
 export async function runCheck(options: CliOptions): Promise<number> {
   const model = await loadModel(options.model);
   const { apiPrefix } = resolveSettings(process.env);
@@ -20,6 +22,8 @@ export async function runCheck(options: CliOptions): Promise<number> {
         f.readOnly && 'readOnly',
         f.hidden && 'hidden',
         f.hasDefault && f.default !== undefined && f.default !== null && `default ${JSON.stringify(f.default)}`,
+        f.fromCaller === 'id' && 'default auth.id',
+        ...fieldRules(model, r.name, f.name),
       ].filter(Boolean);
       const type = f.type === 'enum' ? `enum(${f.values?.join('|')})` : f.type;
       out.push(`  ${f.name.padEnd(14)} ${type}${flags.length ? `  ${flags.join(', ')}` : ''}`);
@@ -29,6 +33,7 @@ export async function runCheck(options: CliOptions): Promise<number> {
     if (hooks.length > 0) out.push(`  hooks: ${hooks.join(', ')}`);
     out.push('');
   }
+  out.push(...accessLines(model));
   out.push(...authLines(model));
   const routes = model.extensions?.routes ?? [];
   if (routes.length > 0) {
@@ -37,6 +42,20 @@ export async function runCheck(options: CliOptions): Promise<number> {
   }
   console.log(out.join('\n').trimEnd());
   return 0;
+}
+
+/** A field's read and write rules, as declared. */
+function fieldRules(model: Model, resource: string, field: string): string[] {
+  const rules = model.access?.resources.get(resource)?.fields.get(field);
+  if (!rules) return [];
+  return [rules.read && `read ${ruleText(rules.read)}`, rules.write && `write ${ruleText(rules.write)}`].filter((rule) => typeof rule === 'string');
+}
+
+/** Who may do what: the roles and the effective access table, or the warning that everything is open to everyone. */
+function accessLines(model: Model): string[] {
+  const table = accessTableOf(model);
+  if (!model.access || !table) return ['access', ...openAccessLines().map((line) => `  ${line}`), ''];
+  return ['access', '  roles', ...roleLines(model.access).map((line) => `    ${line}`), ...tableLines(table).map((line) => `  ${line}`), ''];
 }
 
 /** The model's `auth`: who the accounts are, how they sign up, which providers and issuers are trusted. */

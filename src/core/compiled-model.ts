@@ -30,10 +30,14 @@ export interface CompiledResource {
   readonly readableProjection: Projection;
   /** `SELECT <readable> FROM … WHERE t."id" = $1`: a read by id with no selection, include or access rule. */
   readonly findByIdText: string;
+  /** Whether the model declares a read or write rule on a field of it: only then is the policy asked about its fields. */
+  readonly fieldRules: boolean;
 }
 
 export class CompiledModel {
   readonly model: Model;
+  /** Whether any resource has field rules (CompiledResource.fieldRules). */
+  readonly fieldRules: boolean;
   readonly #byName: ReadonlyMap<string, CompiledResource>;
 
   /** `limits`: the text maximum and include limit become part of the validators and serialisers. */
@@ -58,10 +62,12 @@ export class CompiledModel {
           everyField: Object.freeze({ fields: readable, include: Object.freeze([]) }),
           readableProjection,
           findByIdText: `SELECT ${readableProjection.list} FROM ${ident(resource.table)} AS t WHERE t."id" = $1`,
+          fieldRules: (model.access?.resources.get(resource.name)?.fields.size ?? 0) > 0,
         }),
       );
     }
     this.#byName = byName;
+    this.fieldRules = [...byName.values()].some((r) => r.fieldRules);
   }
 
   of(resource: Resource | string): CompiledResource {

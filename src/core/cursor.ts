@@ -21,12 +21,13 @@ export class CursorCodec {
    * longer than clients may send back (FIXED_LIMITS.cursorLength: long text sort keys) are replaced by
    * the row's id, an anchor whose sort values are read again when the next page is asked for.
    */
-  encode(sortSignature: string, values: readonly unknown[], id: unknown): string {
-    const cursor = this.#seal({ s: sortSignature, v: values });
-    return cursor.length <= FIXED_LIMITS.cursorLength ? cursor : this.#seal({ s: sortSignature, a: id });
+  encode(binding: string, values: readonly unknown[], id: unknown): string {
+    const cursor = this.#seal({ s: binding, v: values });
+    return cursor.length <= FIXED_LIMITS.cursorLength ? cursor : this.#seal({ s: binding, a: id });
   }
 
-  decode(cursor: string, sortSignature: string): Position {
+  /** `binding`: the list's sort signature and caller (ListQuery.cursorBinding); a cursor issued for another is refused. */
+  decode(cursor: string, binding: string): Position {
     const [payload, signature, extra] = cursor.split('.');
     if (!payload || !signature || extra !== undefined || !this.#verify(payload, signature)) {
       throw invalid('the cursor is not one this server issued, or it was altered');
@@ -38,7 +39,14 @@ export class CursorCodec {
       throw invalid('the cursor is not readable');
     }
     const { s, v, a } = parsed as { s?: unknown; v?: unknown; a?: unknown };
-    if (s !== sortSignature) throw invalid('the cursor was issued for another sort order or resource; pass the same `sort` as the first page');
+    if (s !== binding) {
+      const sameList = typeof s === 'string' && s.split('@')[0] === binding.split('@')[0];
+      throw invalid(
+        sameList
+          ? 'the cursor was issued to another caller; page with the cursors your own requests were given'
+          : 'the cursor was issued for another sort order or resource; pass the same `sort` as the first page',
+      );
+    }
     if (Array.isArray(v)) return { after: v };
     if (a !== undefined && a !== null) return { anchor: a };
     throw invalid('the cursor is not readable');

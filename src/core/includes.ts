@@ -3,7 +3,9 @@
  * of rows, so a page of 100 posts with author and comments costs three statements, not 201. A
  * to-many node returns at most its limit per parent, and a parent with more says so in `_truncated`.
  * belongsTo relations at the top of a read are joined into its own statement instead (see planJoins).
+ * Each included resource is read under its own access rule and field rules (the node's Access).
  */
+import { hideUnshown } from '../access/field-visibility.js';
 import type { Queryable } from '../db/database.js';
 import { type Access, compileIncludeFetch, type Join, joinedColumn, PARENT_KEY } from '../sql/select.js';
 import type { CompiledModel } from './compiled-model.js';
@@ -19,11 +21,14 @@ export async function loadIncludes(q: Queryable, compiled: CompiledModel, rows: 
     const relation = node.relation;
     const target = compiled.of(node.target);
     const columns = fetchedColumns(node);
+    const access = accessFor(node);
+    const shown = access.shownOf?.(node.target);
     let children: Row[];
     if (relation.kind === 'belongsTo') {
       const keys = [...new Set(rows.map((r) => r[relation.foreignKey]).filter((k) => k !== null && k !== undefined))];
-      const statement = compileIncludeFetch(compiled.model, node, columns, keys, accessFor(node));
+      const statement = compileIncludeFetch(compiled.model, node, columns, keys, access);
       children = keys.length === 0 ? [] : shapeRows(target, await q.query<Row>(statement.text, statement.values));
+      hideUnshown(children, shown);
       const byId = new Map(children.map((c) => [c.id, c]));
       for (const row of rows) row[node.relation.name] = byId.get(row[relation.foreignKey]) ?? null;
     } else {
@@ -32,9 +37,10 @@ export async function loadIncludes(q: Queryable, compiled: CompiledModel, rows: 
         node,
         columns,
         rows.map((r) => r.id),
-        accessFor(node),
+        access,
       );
       children = shapeRows(target, await q.query<Row>(statement.text, statement.values));
+      hideUnshown(children, shown);
       const groups = groupByParent(children);
       for (const row of rows) {
         const group = groups.get(row.id) ?? [];
@@ -133,7 +139,8 @@ export function attachJoined(compiled: CompiledModel, rows: Row[], columns: read
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as Row;
     const out: Row = {};
-    for (const column of columns) out[column] = row[column];
+    // A column is undefined only when a field the caller may not read on this row was removed (src/access/field-visibility.ts).
+    for (const column of columns) if (row[column] !== undefined) out[column] = row[column];
     for (let j = 0; j < joined.length; j++) {
       const join = joined[j] as JoinedInclude;
       const byId = records[j] as Map<unknown, Row>;
@@ -143,7 +150,10 @@ export function attachJoined(compiled: CompiledModel, rows: Row[], columns: read
         record = byId.get(id) ?? null;
         if (!record) {
           record = {};
-          for (let i = 0; i < join.columns.length; i++) record[join.columns[i] as string] = row[join.aliases[i] as string];
+          for (let i = 0; i < join.columns.length; i++) {
+            const value = row[join.aliases[i] as string];
+            if (value !== undefined) record[join.columns[i] as string] = value;
+          }
           byId.set(id, record);
         }
       }

@@ -2,16 +2,22 @@
  * The operations every transport calls: REST now, GraphQL next, and code that calls them directly.
  * Each takes the caller's RequestContext and runs the same stages in the same order: rate-limit,
  * validate, authorize, execute (src/pipeline/). Nothing here knows about HTTP.
+ *
+ * Field rules take part in each stage: validation knows only the fields the caller may read, a body
+ * setting a field the caller may not write is refused before any SQL, and the statements return
+ * only what the caller may read (src/access/field-*.ts).
  */
 
 import { withCallerValues } from '../access/caller-values.js';
+import { type FieldsOf, fieldResolver, NO_FIELD_LIMITS, shownWhere, viewOf } from '../access/field-access.js';
+import { refuseUnwritable } from '../access/field-writes.js';
 import type { Database, Queryable } from '../db/database.js';
 import { bindOperations } from '../extensions/bound-operations.js';
 import { HookRunner } from '../extensions/hooks.js';
 import type { ResourceHooks } from '../extensions/types.js';
 import type { Resource } from '../model/ir.js';
-import { type AccessPolicy, authorize, OPEN_ACCESS, readableRows } from '../pipeline/authorize.js';
-import type { RequestContext } from '../pipeline/context.js';
+import { type AccessPolicy, authorize, type FieldAccess, OPEN_ACCESS, readableRows } from '../pipeline/authorize.js';
+import type { Principal, RequestContext } from '../pipeline/context.js';
 import { Executor, type ReadOptions, type WriteAccess, type WriteOptions } from '../pipeline/execute.js';
 import type { ListArgs, SelectionArgs } from '../pipeline/parse.js';
 import { type OperationName, type RateLimiter, rateLimit } from '../pipeline/rate-limit.js';
@@ -24,7 +30,7 @@ import type { CursorCodec } from './cursor.js';
 import type { DatabaseErrorMapper } from './database-errors.js';
 import { KilnError } from './errors.js';
 import type { WriteInput } from './input.js';
-import type { QueryEnvironment } from './list-query.js';
+import { cursorCaller, type QueryEnvironment } from './list-query.js';
 import { isTrue, type Predicate, TRUE } from './predicate.js';
 import type { IncludeNode, Page, Row } from './query.js';
 
@@ -61,12 +67,15 @@ export class Operations {
   readonly #policy: AccessPolicy;
   readonly #limiters: readonly RateLimiter[];
   readonly #hooks: HookRunner;
+  /** The field rules of one caller; the same constant NO_FIELD_LIMITS for everyone when nothing limits fields. */
+  readonly #fieldsOf: (principal: Principal) => FieldsOf;
 
   constructor(options: OperationsOptions) {
     this.#compiled = options.compiled;
     this.#env = { model: options.compiled.model, compiled: options.compiled, cursors: options.cursors };
     this.#execute = new Executor(options.db, options.compiled, options.errors, options.cursors);
     this.#policy = options.policy ?? OPEN_ACCESS;
+    this.#fieldsOf = fieldResolver(this.#policy, options.compiled);
     this.#limiters = options.rateLimiters ?? [];
     this.#hooks = new HookRunner(options.compiled.model, options.errors);
   }
@@ -83,9 +92,10 @@ export class Operations {
   async list(ctx: RequestContext, resource: string, args: ListArgs = {}, options: ReadOptions = {}): Promise<ListResult> {
     const r = this.#compiled.of(resource);
     if (this.#limiters.length > 0) await this.#rateLimit(ctx, 'list', r);
-    const query = validateList(this.#env, r, args, ctx.limits);
+    const fields = this.#fieldsOf(ctx.principal);
+    const query = validateList(this.#env, r, args, ctx.limits, fields, cursorCaller(ctx.principal));
     const rows = authorize(this.#policy, ctx, r.resource, 'list');
-    const read = this.#execute.list(r, query, this.#access(ctx, rows), this.#includeAccess(ctx), options.tx);
+    const read = this.#execute.list(r, query, this.#access(ctx, rows, fields), this.#includeAccess(ctx, fields), options.tx);
     if (!this.#hooks.of(r)?.afterRead) return read;
     const result = await read;
     await this.#hooks.afterRead(r, ctx, result.rows);
@@ -96,9 +106,10 @@ export class Operations {
     const r = this.#compiled.of(resource);
     if (this.#limiters.length > 0) await this.#rateLimit(ctx, 'get', r);
     const key = validateId(r, id);
-    const selection = validateSelection(this.#env, r, args, ctx.limits);
+    const fields = this.#fieldsOf(ctx.principal);
+    const selection = validateSelection(this.#env, r, args, ctx.limits, fields);
     const rows = authorize(this.#policy, ctx, r.resource, 'read');
-    const read = this.#execute.get(r, key, selection, this.#access(ctx, rows), this.#includeAccess(ctx), options.tx);
+    const read = this.#execute.get(r, key, selection, this.#access(ctx, rows, fields), this.#includeAccess(ctx, fields), options.tx);
     if (!this.#hooks.of(r)?.afterRead) return read;
     const found = [await read];
     await this.#hooks.afterRead(r, ctx, found);
@@ -114,7 +125,10 @@ export class Operations {
     const r = this.#compiled.of(resource);
     await this.#rateLimit(ctx, 'create', r);
     const validated = validateRecord(r, 'Create', body);
-    const access = this.#writeAccess(ctx, r, TRUE, authorize(this.#policy, ctx, r.resource, 'create'));
+    const rule = authorize(this.#policy, ctx, r.resource, 'create');
+    const fields = this.#fieldsOf(ctx.principal)(r.resource);
+    refuseUnwritable(fields, [validated], false);
+    const access = this.#writeAccess(ctx, r, TRUE, rule, fields);
     const input = withCallerValues(r, [validated], ctx.principal)[0] as WriteInput;
     const hooks = this.#hooks.of(r);
     if (hooks) return this.#hookedCreate(ctx, r, hooks, [input], access, options, (rows) => rows[0] as Row);
@@ -128,7 +142,10 @@ export class Operations {
     const r = this.#compiled.of(resource);
     await this.#rateLimit(ctx, 'createMany', r);
     const validated = validateRecords(r, bodies, ctx.limits);
-    const access = this.#writeAccess(ctx, r, TRUE, authorize(this.#policy, ctx, r.resource, 'create'));
+    const rule = authorize(this.#policy, ctx, r.resource, 'create');
+    const fields = this.#fieldsOf(ctx.principal)(r.resource);
+    refuseUnwritable(fields, validated, true);
+    const access = this.#writeAccess(ctx, r, TRUE, rule, fields);
     const inputs = withCallerValues(r, validated, ctx.principal);
     const hooks = this.#hooks.of(r);
     if (hooks) return this.#hookedCreate(ctx, r, hooks, inputs, access, options, (rows) => rows);
@@ -141,7 +158,11 @@ export class Operations {
     return this.#update(ctx, resource, id, body, options, false);
   }
 
-  /** Replaces the record (PUT): fields left out go back to their defaults. */
+  /**
+   * Replaces the record (PUT): fields left out go back to their defaults, except those the caller may
+   * not write, which keep their value: resetting one would be a write the caller may not make, and
+   * sending it is refused, so a caller could otherwise only ever erase it.
+   */
   replace(ctx: RequestContext, resource: string, id: unknown, body: unknown, options: WriteOptions = {}): Promise<Row> {
     return this.#update(ctx, resource, id, body, options, true);
   }
@@ -151,11 +172,13 @@ export class Operations {
     await this.#rateLimit(ctx, 'remove', r);
     const key = validateId(r, id);
     const rows = authorize(this.#policy, ctx, r.resource, 'delete');
+    // If-Match is compared with the ETag of what the caller is shown of the record.
+    const view = options.ifMatch === undefined ? undefined : viewOf(r, this.#fieldsOf(ctx.principal)(r.resource));
     const hooks = this.#hooks.of(r);
-    if (!hooks) return this.#execute.remove(r, key, rows, options);
+    if (!hooks) return this.#execute.remove(r, key, rows, options, view);
     const remove = async (tx?: Queryable) => {
       if (tx && hooks.beforeDelete) await this.#hooks.beforeDelete(r, key, { ctx, tx, ops: bindOperations(this, tx) });
-      await this.#execute.remove(r, key, rows, { ...options, tx });
+      await this.#execute.remove(r, key, rows, { ...options, tx }, view);
       if (hooks.afterDelete) await this.#hooks.afterCommit(tx, () => this.#hooks.after(r, 'afterDelete', ctx, { id: key }));
     };
     await this.#hookedWrite(hooks.beforeDelete !== undefined, options, remove);
@@ -185,9 +208,11 @@ export class Operations {
     await this.#rateLimit(ctx, replace ? 'replace' : 'update', r);
     const key = validateId(r, id);
     const variant = replace ? 'Replace' : 'Update';
-    const input = validateRecord(r, variant, body);
+    const fields = this.#fieldsOf(ctx.principal)(r.resource);
+    const input = validateRecord(r, variant, body, fields?.unwritable);
     const rows = authorize(this.#policy, ctx, r.resource, 'update');
-    const access = this.#writeAccess(ctx, r, rows, rows);
+    refuseUnwritable(fields, [input], false);
+    const access = this.#writeAccess(ctx, r, rows, rows, fields, replace);
     const hooks = this.#hooks.of(r);
     if (!hooks) return this.#guard(ctx, r, this.#execute.update(r, key, input, access, { ...options, replace }));
     const update = async (tx?: Queryable) => {
@@ -254,23 +279,32 @@ export class Operations {
     };
   }
 
-  #access(ctx: RequestContext, rows: Predicate): Access {
+  #access(ctx: RequestContext, rows: Predicate, fields: FieldsOf): Access {
     if (this.#policy === OPEN_ACCESS) return EVERY_ROW;
-    return { rows, scopeOf: this.#scopeOf(ctx) };
+    if (fields === NO_FIELD_LIMITS) return { rows, scopeOf: this.#scopeOf(ctx) };
+    return { rows, scopeOf: this.#scopeOf(ctx), shownOf: (resource) => shownWhere(fields(resource)) };
   }
 
-  /** Each included resource is read under its own read rule. */
-  #includeAccess(ctx: RequestContext): (node: IncludeNode) => Access {
+  /** Each included resource is read under its own read rule and its own field rules. */
+  #includeAccess(ctx: RequestContext, fields: FieldsOf): (node: IncludeNode) => Access {
     if (this.#policy === OPEN_ACCESS) return EVERY_INCLUDED_ROW;
     const scopeOf = this.#scopeOf(ctx);
-    return (node) => ({ rows: scopeOf(node.target) ?? TRUE, scopeOf });
+    if (fields === NO_FIELD_LIMITS) return (node) => ({ rows: scopeOf(node.target) ?? TRUE, scopeOf });
+    const shownOf = (resource: Resource) => shownWhere(fields(resource));
+    return (node) => ({ rows: scopeOf(node.target) ?? TRUE, scopeOf, shownOf });
   }
 
-  /** `rows`: what an update or delete may touch; `rule`: what the rows it produces must meet. */
-  #writeAccess(ctx: RequestContext, r: CompiledResource, rows: Predicate, rule: Predicate): WriteAccess {
+  /**
+   * `rows`: what an update or delete may touch; `rule`: what the rows it produces must meet; `fields`:
+   * the caller's field rules on the resource (what the answer shows, what a replace keeps).
+   */
+  #writeAccess(ctx: RequestContext, r: CompiledResource, rows: Predicate, rule: Predicate, fields?: FieldAccess, replace = false): WriteAccess {
     if (this.#policy === OPEN_ACCESS) return { rows, checks: NO_CHECKS, scopeOf: NOTHING_HIDDEN };
     const scopeOf = this.#scopeOf(ctx);
-    return { rows, checks: { rule, references: hiddenReferences(r.resource, scopeOf, this.#compiled) }, scopeOf };
+    const access: WriteAccess = { rows, checks: { rule, references: hiddenReferences(r.resource, scopeOf, this.#compiled) }, scopeOf };
+    if (!fields) return access;
+    const view = viewOf(r, fields);
+    return { ...access, ...(view && { view }), ...(replace && fields.unwritable.size > 0 && { kept: fields.unwritable }) };
   }
 
   /**

@@ -45,6 +45,8 @@ export interface ListQuery extends Selection {
   /** Where the page starts: after the previous page's last row (its sort values, or its id for long ones). */
   readonly position?: Position;
   readonly count: boolean;
+  /** What this list's cursors are bound to: the resource, the sort and the caller (see cursorBinding). */
+  readonly cursorBinding: string;
 }
 
 export interface Page {

@@ -77,7 +77,10 @@ function textOf(value: unknown): string {
 export function reportCheckFailures(r: CompiledResource, rows: Row[], checks: RowChecks, action: 'create' | 'update', bulk: boolean): void {
   const ruled = checks.rule.kind !== 'true';
   if (!ruled && checks.references.length === 0) return;
-  const errors: FieldError[] = [];
+  // Said exactly as the database says a missing record (database-errors.ts): one relation, the first
+  // that fails, so a key to a hidden record cannot be told from a key to no record.
+  let hidden: RowChecks['references'][number] | undefined;
+  const items: number[] = [];
   let forbidden = -1;
   rows.forEach((row, i) => {
     if (ruled) {
@@ -87,14 +90,21 @@ export function reportCheckFailures(r: CompiledResource, rows: Row[], checks: Ro
     for (const ref of checks.references) {
       const column = referenceColumn(ref.relation.name);
       if (row[column] === false) {
-        const path = bulk ? `/${i}/${ref.relation.foreignKey}` : `/${ref.relation.foreignKey}`;
-        errors.push({ path, code: 'reference', message: `no such ${ref.target.singular}` });
+        hidden ??= ref;
+        if (ref === hidden) items.push(i);
       }
       delete row[column];
     }
   });
-  if (errors.length > 0) {
-    throw new KilnError('KILN_REFERENCE_NOT_FOUND', { detail: 'a relation points at a record that does not exist', errors });
+  if (hidden) {
+    const { relation, target } = hidden;
+    const errors: FieldError[] = items.map((i) => ({
+      path: `${bulk ? `/${i}` : ''}/${relation.foreignKey}`,
+      code: 'reference',
+      message: `no such ${target.singular}`,
+    }));
+    const detail = `${bulk ? `item ${items.join(', ')}: ` : ''}relation "${relation.name}" points at a record that does not exist`;
+    throw new KilnError('KILN_REFERENCE_NOT_FOUND', { detail, errors });
   }
   if (forbidden >= 0) {
     const which = bulk ? `item ${forbidden}: ` : '';

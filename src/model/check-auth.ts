@@ -6,7 +6,7 @@
  * returned and never accepted.
  */
 import type { FieldDeclaration } from './declaration.js';
-import { ACCOUNT_FIELDS, type AccountsModel, type AuthModel, type ExternalBearer, type OidcProvider } from './ir.js';
+import { ACCOUNT_FIELDS, type AccountsModel, type AuthModel, BUILT_IN_ROLES, type ExternalBearer, type OidcProvider } from './ir.js';
 import { boolean, integer, oneOf, shown, type ValueCheck } from './option-values.js';
 import { isPlainObject } from './plain-data.js';
 import type { ProblemList } from './problems.js';
@@ -161,6 +161,9 @@ function checkAccounts(value: unknown, model: ModelView, problems: ProblemList):
       }
     }
     if (signup.roles !== undefined) roles = stringsMatching(signup.roles, `${path}.signup.roles`, ROLE, 'role names (lower case)', '["reader"]', problems);
+    for (const role of roles.filter((r) => (BUILT_IN_ROLES as readonly string[]).includes(r))) {
+      problems.add(`${path}.signup.roles`, `"${role}" is a role Kiln gives by itself`, 'remove it: every caller is either anonymous or authenticated already');
+    }
   }
   if (value.verification !== undefined)
     problemAt(problems, `${path}.verification`, oneOf(['optional', 'required'], 'verification')(value.verification, 'verification'));

@@ -3,7 +3,7 @@
  * problem is reported, never just the first), then built and deep-frozen: the IR's lookup tables are
  * FrozenMaps, so no part of a compiled model can change after this returns.
  */
-import { checkAccess } from '../access/check-rules.js';
+import { checkAccess, checkGivenRoles } from '../access/check-rules.js';
 import { checkRouteTargets, separateExtensions } from '../extensions/check.js';
 import { buildResource, tableOf } from './build-resource.js';
 import { apiInfo, checkApi } from './check-api.js';
@@ -51,6 +51,7 @@ export function compileModel(input: unknown): CompileResult {
   checkCollisions(resources, joins.joinTables, problems);
   if (extensions) checkRouteTargets(extensions.routes, routeLabels, new Map(resources.map((r) => [r.name, r.path])), problems);
   const access = checkAccess(decl, resources, auth?.accounts?.resource, problems);
+  if (auth?.accounts) checkGivenRoles(auth.accounts.signup.roles, access, 'auth.accounts.signup.roles', problems);
   if (!problems.empty) return { ok: false, problems: problems.items };
   const compiled: Model = deepFreeze({
     api: apiInfo(decl.api),

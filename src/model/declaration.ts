@@ -30,6 +30,34 @@ export interface CommonFieldOptions<T = unknown> {
   example?: T;
   /** The field's previous name: a migration renames the column instead of dropping it (see docs/how-to/migrations.md). */
   renamedFrom?: string;
+  /** Who may read the field; everyone who may read the record when absent (docs/reference/access-rules.md). */
+  read?: RuleDeclaration;
+  /** Who may write the field: roles or a condition on the caller only; everyone who may write the record when absent. */
+  write?: RuleDeclaration;
+}
+
+/**
+ * Who may perform an operation or read or write a field: `public`, `authenticated`, a list of roles, or
+ * a condition in the rule language (`"authorId == auth.id || auth.roles has 'editor'"`), see
+ * docs/reference/access-rules.md.
+ */
+export type RuleDeclaration = 'public' | 'authenticated' | readonly string[] | (string & {});
+
+/** A rule per operation; `list` takes `read`'s when absent; an operation without a rule is denied (once the model declares any rule). */
+export interface AccessDeclaration {
+  list?: RuleDeclaration;
+  read?: RuleDeclaration;
+  create?: RuleDeclaration;
+  update?: RuleDeclaration;
+  delete?: RuleDeclaration;
+}
+
+export interface RoleDeclaration {
+  /** A role (or roles) whose grants this one has too. */
+  inherits?: string | readonly string[];
+  /** Granted every operation, every row and every field rule (hidden fields stay hidden). */
+  everything?: boolean;
+  description?: string;
 }
 
 export interface StringFieldDeclaration extends CommonFieldOptions<string> {
@@ -80,6 +108,12 @@ export interface BelongsToDeclaration<T extends string = string> {
   description?: string;
   /** The relation's previous name: a migration renames its key column instead of dropping it. */
   renamedFrom?: string;
+  /** `auth.id`: the key is set on create to the caller's account (read-only in the API). */
+  default?: 'auth.id';
+  /** Who may read the key (and so include the relation). */
+  read?: RuleDeclaration;
+  /** Who may write the key: roles or a condition on the caller only. */
+  write?: RuleDeclaration;
 }
 
 export interface HasManyDeclaration<T extends string = string> {
@@ -139,6 +173,8 @@ export interface ResourceDeclaration {
   renamedFrom?: string;
   /** Lifecycle hooks: the app's code, kept out of the model's data (docs/how-to/hooks-and-routes.md). */
   hooks?: { readonly [K in HookName]?: unknown };
+  /** Who may list, read, create, update and delete its records (docs/reference/access-rules.md). */
+  access?: AccessDeclaration;
 }
 
 /** How the API presents itself: the OpenAPI `info` (title, version, description, contact, license). */
@@ -163,6 +199,8 @@ export interface ModelDeclaration {
   api?: ApiDeclaration;
   /** Accounts, logins and identity providers (docs/explanation/authentication.md). */
   auth?: AuthDeclaration;
+  /** Roles besides the built-in `anonymous` and `authenticated` (docs/reference/access-rules.md). */
+  roles?: Record<string, RoleDeclaration>;
 }
 
 /** The resource whose records are the accounts people sign in with. */

@@ -3,21 +3,21 @@
  * derivation that validates requests and serialises responses; test/openapi lints the result with
  * Spectral and checks it against the routes the server really registers.
  */
-import type { ErrorCode } from '../core/errors.js';
-import { filterValueMaxLength } from '../core/limits.js';
 import { idSchema, inputSchema, type JsonSchema, outputSchema, pageSchema } from '../core/schemas.js';
 import type { AnyRoute } from '../extensions/types.js';
-import type { ColumnField, Model, Resource } from '../model/ir.js';
-import { toPascalCase } from '../model/naming.js';
+import type { Model, Resource } from '../model/ir.js';
+import { DocumentAccess, type OperationErrors } from './access.js';
 import { customPaths } from './custom-paths.js';
-import { exampleRecord, fitsField } from './examples.js';
+import { fitsField } from './examples.js';
 import { healthPaths, healthTag } from './health-paths.js';
 import { infoObject } from './info.js';
-import { listDescription, listParameters, type ParameterLimits, selectionParameters, sharedParameters } from './parameters.js';
-import { readItem, readSchemas } from './read-schemas.js';
-import { ANY_ROUTE, BODY, ErrorResponses, HEADERS, header, problemSchema } from './responses.js';
+import { type ParameterLimits, sharedParameters } from './parameters.js';
+import { readSchemas } from './read-schemas.js';
+import { resourcePaths } from './resource-paths.js';
+import { ANY_ROUTE, ErrorResponses, HEADERS, problemSchema } from './responses.js';
+import { SchemaNames, VARIANTS } from './schema-names.js';
 import { type SecuritySettings, secureOperations, securityRequirement, securitySchemes } from './security.js';
-import { pluralPhrase, summaries } from './wording.js';
+import { pluralPhrase } from './wording.js';
 
 /** Every bound the document states; the settings carry all of them under these names. */
 export interface DocumentLimits extends ParameterLimits {
@@ -45,51 +45,13 @@ export interface DocumentOptions {
   readonly publicRoutes?: readonly AnyRoute[];
 }
 
-/** What an API operation's responses are built with: ErrorResponses, with the codes every operation shares. */
-type OperationErrors = Pick<ErrorResponses, 'for'>;
-
-type Variant = '' | 'Create' | 'Update' | 'Replace' | 'Selection';
-const VARIANTS = ['Create', 'Update', 'Replace'] as const;
-const JSON_MEDIA = 'application/json';
-const WRITE: readonly ErrorCode[] = [...BODY, 'KILN_QUERY_INVALID', 'KILN_UNIQUE_VIOLATION', 'KILN_REFERENCE_NOT_FOUND'];
-const CREATE: readonly ErrorCode[] = [...WRITE, 'KILN_HEADER_INVALID', 'KILN_IDEMPOTENCY_IN_PROGRESS', 'KILN_IDEMPOTENCY_KEY_REUSED'];
-const CHANGE: readonly ErrorCode[] = [...WRITE, 'KILN_PATH_INVALID', 'KILN_NOT_FOUND', 'KILN_PRECONDITION_FAILED'];
-
-/**
- * Component schema names: Problem and Page first, then each resource's PascalCase name and its
- * variants. A resource whose names would take one already given (a resource `page`, or `postsCreate`
- * beside `posts`) gets a numbered stem (`Page2`, `Page2Create`, …), so no schema silently replaces another.
- */
-class SchemaNames {
-  readonly #names = new Map<string, string>();
-  readonly #taken = new Set(['Problem', 'Page']);
-
-  constructor(resources: readonly Resource[]) {
-    const variants = ['', ...VARIANTS, 'Selection'] as const;
-    for (const r of resources) {
-      let stem = toPascalCase(r.name);
-      for (let n = 2; variants.some((v) => this.#taken.has(`${stem}${v}`)); n++) stem = `${toPascalCase(r.name)}${n}`;
-      for (const variant of variants) {
-        this.#taken.add(`${stem}${variant}`);
-        this.#names.set(`${r.name}:${variant}`, `${stem}${variant}`);
-      }
-    }
-  }
-
-  of(r: Resource, variant: Variant = ''): string {
-    return this.#names.get(`${r.name}:${variant}`) as string;
-  }
-
-  ref(r: Resource, variant: Variant = ''): { $ref: string } {
-    return { $ref: `#/components/schemas/${this.of(r, variant)}` };
-  }
-}
-
 export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema {
   const names = new SchemaNames(model.resources);
   const errors = new ErrorResponses(options.problemTypeBase);
   const schemes = options.security && securitySchemes(model, options.security);
   // With authentication, a credential sent to any API operation is checked, and a bad one is a 401.
+  // The generated operations add what their access rules answer (access.ts); custom routes keep this.
+  const ruled = new DocumentAccess(model, schemes, errors);
   const apiErrors: OperationErrors = schemes ? { for: (codes, always = ANY_ROUTE) => errors.for([...codes, 'KILN_UNAUTHENTICATED'], always) } : errors;
   const operationIds = new Set<string>();
   /** `createManyPosts` is both "createMany posts" and "create manyPosts": the second gets a number. */
@@ -112,9 +74,7 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
     for (const variant of VARIANTS) schemas[names.of(r, variant)] = inputSchema(model, r, variant, idSchema, limits);
     schemas[names.of(r, 'Selection')] = read.selection;
     dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v)), names.of(r, 'Selection')], schemas, limits);
-    const items = resourcePaths(r, { names, errors: apiErrors, operationId }, options);
-    if (schemes) secureOperations(items, schemes, 'anyone');
-    Object.assign(paths, items);
+    Object.assign(paths, resourcePaths(r, { names, access: (operation) => ruled.of(r, operation), operationId }, options));
   }
   const recordRef = (name: string) => names.ref(model.resourcesByName.get(name) as Resource);
   // By method and path: the routes served are checked copies of the ones given (routesToServe).
@@ -176,151 +136,4 @@ function dropUnfitExamples(r: Resource, schemaNames: readonly string[], schemas:
       if (property) delete property.examples;
     }
   }
-}
-
-interface Builders {
-  readonly names: SchemaNames;
-  readonly errors: OperationErrors;
-  readonly operationId: (base: string) => string;
-}
-
-function resourcePaths(r: Resource, { names, errors, operationId }: Builders, options: DocumentOptions): Record<string, JsonSchema> {
-  const { limits } = options;
-  const base = `${options.prefix}/${r.path}`;
-  const name = toPascalCase(r.name);
-  const summary = summaries(r);
-  const shapes = { full: names.of(r), selection: names.of(r, 'Selection') };
-  // A GET may carry `fields`: its records are either shape (read-schemas.ts). Write answers are always full.
-  const readOne = readItem(names.ref(r), names.ref(r, 'Selection'));
-  const read = exampleRecord(r, 'read', limits);
-  const write = exampleRecord(r, 'write', limits);
-  const idLength = filterValueMaxLength(r.fieldsByName.get('id') as ColumnField, limits.textMaxLength);
-  const location = {
-    description: 'Path of the new record.',
-    schema: { type: 'string', format: 'uri-reference', maxLength: base.length + 1 + idLength },
-  };
-  const bodyDescription = `A JSON body of at most ${limits.bodyLimit} bytes (413 \`KILN_BODY_TOO_LARGE\` above).`;
-  const content = (schema: JsonSchema, example?: unknown) => ({ [JSON_MEDIA]: example === undefined ? { schema } : { schema, example } });
-  const requestId = { 'X-Request-Id': header('XRequestId') };
-  const one = (description: string, headers: JsonSchema = {}, item: JsonSchema = names.ref(r)) => ({
-    description,
-    headers: { ETag: header('ETag'), ...requestId, ...headers },
-    content: content({ type: 'object', properties: { data: item }, required: ['data'], additionalProperties: false }, read && { data: read }),
-  });
-  const notModified = { description: 'Not modified: If-None-Match matched the ETag.', headers: { ETag: header('ETag'), ...requestId } };
-  const body = (variant: 'Create' | 'Update' | 'Replace') => ({ description: bodyDescription, required: true, content: content(names.ref(r, variant), write) });
-  const idParam = { name: 'id', in: 'path', required: true, description: `Id of the ${r.singular}.`, schema: idSchema(r) };
-  const tags = [r.name];
-  const page = { limit: limits.pageDefaultLimit, hasMore: false, nextCursor: null };
-  return {
-    [base]: {
-      get: {
-        operationId: operationId(`list${name}`),
-        tags,
-        summary: summary.list,
-        description: listDescription(r, limits),
-        parameters: listParameters(r, limits, shapes),
-        responses: {
-          200: {
-            description: `A page of ${pluralPhrase(r)}.`,
-            headers: { ETag: header('ETag'), ...requestId },
-            content: content(
-              {
-                type: 'object',
-                properties: { data: { type: 'array', items: readOne, maxItems: limits.pageMaxLimit }, page: { $ref: '#/components/schemas/Page' } },
-                required: ['data', 'page'],
-                additionalProperties: false,
-              },
-              read && { data: [read], page },
-            ),
-          },
-          304: notModified,
-          ...errors.for(['KILN_QUERY_INVALID', 'KILN_CURSOR_INVALID']),
-        },
-      },
-      post: {
-        operationId: operationId(`create${name}`),
-        tags,
-        summary: summary.create,
-        description:
-          'Returns 201 with the record, its ETag and Location. With an Idempotency-Key, a retry replays the first response instead of creating twice.',
-        parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
-        requestBody: body('Create'),
-        responses: {
-          201: one('Created.', { Location: location, 'Idempotent-Replayed': header('IdempotentReplayed') }),
-          ...errors.for(CREATE),
-        },
-      },
-    },
-    [`${base}/bulk`]: {
-      post: {
-        operationId: operationId(`createMany${name}`),
-        tags,
-        summary: summary.createMany,
-        description: `Creates 1 to ${limits.bulkMaxItems} records in one transaction: all of them, or none. Validation errors point into the array (\`/3/title\`).`,
-        parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
-        requestBody: {
-          description: bodyDescription,
-          required: true,
-          content: content({ type: 'array', items: names.ref(r, 'Create'), minItems: 1, maxItems: limits.bulkMaxItems }, write && [write]),
-        },
-        responses: {
-          201: {
-            description: 'All records were created, in the order sent.',
-            headers: { ...requestId, 'Idempotent-Replayed': header('IdempotentReplayed') },
-            content: content(
-              {
-                type: 'object',
-                properties: { data: { type: 'array', items: names.ref(r), maxItems: limits.bulkMaxItems } },
-                required: ['data'],
-                additionalProperties: false,
-              },
-              read && { data: [read] },
-            ),
-          },
-          ...errors.for(CREATE),
-        },
-      },
-    },
-    [`${base}/{id}`]: {
-      parameters: [idParam],
-      get: {
-        operationId: operationId(`get${name}`),
-        tags,
-        summary: summary.get,
-        description: 'Accepts `fields` and `include` like the list. Answers 304 when If-None-Match matches the ETag.',
-        parameters: [...selectionParameters(r, limits, shapes), { $ref: '#/components/parameters/IfNoneMatch' }],
-        responses: { 200: one('The record.', {}, readOne), 304: notModified, ...errors.for(['KILN_PATH_INVALID', 'KILN_QUERY_INVALID', 'KILN_NOT_FOUND']) },
-      },
-      patch: {
-        operationId: operationId(`update${name}`),
-        tags,
-        summary: summary.update,
-        description: 'Only the fields sent change. With If-Match, refused with 412 when the record changed since it was read.',
-        parameters: [{ $ref: '#/components/parameters/IfMatch' }],
-        requestBody: body('Update'),
-        responses: { 200: one('The updated record.'), ...errors.for(CHANGE) },
-      },
-      put: {
-        operationId: operationId(`replace${name}`),
-        tags,
-        summary: summary.replace,
-        description: 'Every writable field takes the value sent, or its default when left out. Honours If-Match like PATCH.',
-        parameters: [{ $ref: '#/components/parameters/IfMatch' }],
-        requestBody: body('Replace'),
-        responses: { 200: one('The replaced record.'), ...errors.for(CHANGE) },
-      },
-      delete: {
-        operationId: operationId(`delete${name}`),
-        tags,
-        summary: summary.delete,
-        description: 'Answers 204. Refused with 409 while other records reference it through a restrict relation.',
-        parameters: [{ $ref: '#/components/parameters/IfMatch' }],
-        responses: {
-          204: { description: 'Deleted.', headers: requestId },
-          ...errors.for(['KILN_QUERY_INVALID', 'KILN_PATH_INVALID', 'KILN_NOT_FOUND', 'KILN_REFERENCE_IN_USE', 'KILN_PRECONDITION_FAILED']),
-        },
-      },
-    },
-  };
 }

@@ -83,5 +83,10 @@ export function exampleRecord(resource: Resource, mode: 'read' | 'write', limits
     if (value === undefined) return undefined;
     out[field.name] = value;
   }
+  // An update body sets at least one field: with no field required, the example sets the first writable one.
+  if (mode === 'write' && Object.keys(out).length === 0) {
+    const field = resource.fields.find((f) => !f.readOnly && exampleValue(f, limits) !== undefined);
+    return field ? { [field.name]: exampleValue(field, limits) } : undefined;
+  }
   return out;
 }

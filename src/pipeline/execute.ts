@@ -4,15 +4,18 @@
  * one statement (links, an If-Match check, rows checked against an access rule, a bulk insert split
  * under PostgreSQL's parameter limit) runs them in one transaction. Every statement is compiled with
  * the caller's access rule (src/sql/predicate.ts); database errors are mapped to registered codes.
+ * Fields the caller reads on some rows only are decided by the same statements (src/sql/select.ts)
+ * and removed from the rows that may not show them before anything else sees the rows.
  */
+import type { FieldView } from '../access/field-access.js';
+import { hideUnshown } from '../access/field-visibility.js';
 import type { CompiledModel, CompiledResource } from '../core/compiled-model.js';
 import { type CursorCodec, invalid as invalidCursor } from '../core/cursor.js';
 import type { DatabaseErrorMapper } from '../core/database-errors.js';
 import { KilnError } from '../core/errors.js';
-import { attachJoined, finishJoined, loadIncludes, type PlannedIncludes, planJoins, type ScopeFor } from '../core/includes.js';
+import { attachJoined, finishJoined, type JoinedInclude, loadIncludes, type PlannedIncludes, planJoins, type ScopeFor } from '../core/includes.js';
 import type { WriteInput } from '../core/input.js';
 import { MAX_STATEMENT_PARAMETERS } from '../core/limits.js';
-import { sortSignature } from '../core/list-query.js';
 import { isTrue, type Predicate } from '../core/predicate.js';
 import type { ListQuery, Page, Row, Selection } from '../core/query.js';
 import { keepOnly, shapeRows } from '../core/rows.js';
@@ -22,7 +25,7 @@ import type { Statement } from '../sql/fragments.js';
 import { ListStatements } from '../sql/list-statements.js';
 import type { ScopeOf } from '../sql/predicate.js';
 import type { Access } from '../sql/select.js';
-import { compileCount, compileFindById, type Projection, projection } from '../sql/select.js';
+import { compileCount, compileFindById, joinedColumn, type Projection, projection } from '../sql/select.js';
 import { compileDelete, compileInsert, compileLink, compileUnlinkOthers, compileUpdate, parametersPerRow, type RowChecks } from '../sql/write.js';
 import { etagOf, ifMatch } from './serialize.js';
 
@@ -34,6 +37,10 @@ export interface WriteAccess {
   readonly checks: RowChecks;
   /** Rows of other resources the caller may read: link targets. */
   readonly scopeOf: ScopeOf;
+  /** What the caller is shown of the records it writes (the answer, the ETag If-Match is compared with); every readable field when absent. */
+  readonly view?: FieldView;
+  /** Fields the caller may not write: a replace (PUT) keeps their stored values instead of resetting them. */
+  readonly kept?: ReadonlySet<string>;
 }
 
 export interface ReadOptions {
@@ -77,14 +84,14 @@ export class Executor {
     const plan = planJoins(query.include);
     const after = query.position ? await this.#after(q, r, query, access) : undefined;
     const rows = await this.#run(q, r, this.#lists.compile(resource, query, projectionOf(r, columns), access, plan.joined, after));
+    if (access.shownOf) hideUnshownFields(rows, r, access, plan.joined);
     const hasMore = rows.length > query.limit;
     if (hasMore) rows.pop();
     const last = rows[rows.length - 1];
-    const signature = sortSignature(resource, query.sort);
     const nextCursor =
       hasMore && last
         ? this.#cursors.encode(
-            signature,
+            query.cursorBinding,
             query.sort.map((k) => cursorValue(last[k.field.name])),
             last.id,
           )
@@ -116,7 +123,7 @@ export class Executor {
   get(r: CompiledResource, id: unknown, selection: Selection, access: Access, includes: ScopeFor, q: Queryable = this.#db): Promise<Row> {
     // The usual read by id (every readable field, no include, no rule) runs text compiled at start-up,
     // and no more promises than the query's own: it is the most frequent request of most APIs.
-    if (selection.fields === r.readable && selection.include.length === 0 && isTrue(access.rows)) {
+    if (selection.fields === r.readable && selection.include.length === 0 && isTrue(access.rows) && !access.shownOf?.(r.resource)) {
       return q.query<Row>(r.findByIdText, [id]).then(
         (rows) => {
           const row = rows[0];
@@ -136,6 +143,7 @@ export class Executor {
     const plan = planJoins(selection.include);
     const rows = await this.#run(q, r, compileFindById(this.#compiled.model, r.resource, projectionOf(r, columns), id, access, { joins: plan.joined }));
     if (rows.length === 0) throw notFound(r, id);
+    if (access.shownOf) hideUnshownFields(rows, r, access, plan.joined);
     await this.#finish(q, rows, selection, columns, plan, includes);
     return rows[0] as Row;
   }
@@ -148,10 +156,13 @@ export class Executor {
     for (let i = 0; i < values.length; i += perStatement) chunks.push(values.slice(i, i + perStatement));
     const linked = inputs.some((i) => i.links.size > 0);
     const checked = !isTrue(access.checks.rule) || access.checks.references.length > 0;
+    const columns = access.view?.columns ?? r.readable;
+    const shown = access.view?.shown;
     const write = async (q: Queryable) => {
       const rows: Row[] = [];
-      for (const chunk of chunks) rows.push(...(await this.#query(q, compileInsert(this.#compiled.model, r.resource, chunk, r.readable, access.checks))));
+      for (const chunk of chunks) rows.push(...(await this.#query(q, compileInsert(this.#compiled.model, r.resource, chunk, columns, access.checks, shown))));
       reportCheckFailures(r, rows, access.checks, 'create', inputs.length > 1);
+      hideUnshown(rows, shown);
       if (linked) await this.#link(q, r, rows, inputs, access.scopeOf);
       return shapeRows(r, rows);
     };
@@ -165,17 +176,20 @@ export class Executor {
 
   /** PATCH (`replace: false`) or PUT (`replace: true`) of one record the caller may update. */
   async update(r: CompiledResource, id: unknown, input: WriteInput, access: WriteAccess, options: WriteOptions & { replace: boolean }): Promise<Row> {
-    const statement = compileUpdate(this.#compiled.model, r.resource, id, input.values, r.readable, {
+    const statement = compileUpdate(this.#compiled.model, r.resource, id, input.values, access.view?.columns ?? r.readable, {
       resetMissing: options.replace,
       scope: access.rows,
       checks: access.checks,
+      ...(access.kept && { keep: access.kept }),
+      ...(access.view?.shown && { shown: access.view.shown }),
     });
     const checked = !isTrue(access.checks.rule) || access.checks.references.length > 0;
     const write = async (q: Queryable) => {
-      if (options.ifMatch !== undefined) await this.#lockCurrent(q, r, id, access.rows, options.ifMatch);
+      if (options.ifMatch !== undefined) await this.#lockCurrent(q, r, id, access.rows, options.ifMatch, access.view);
       const [row] = await this.#query(q, statement);
       if (!row) throw notFound(r, id);
       reportCheckFailures(r, [row], access.checks, 'update', false);
+      hideUnshown([row], access.view?.shown);
       for (const [name, ids] of input.links) await this.#replaceLinks(q, r, id, name, ids, access.scopeOf);
       return shapeRows(r, [row])[0] as Row;
     };
@@ -187,10 +201,11 @@ export class Executor {
     }
   }
 
-  async remove(r: CompiledResource, id: unknown, scope: Predicate, options: WriteOptions): Promise<void> {
+  /** `view`: what the caller is shown of the record, whose ETag If-Match is compared with. */
+  async remove(r: CompiledResource, id: unknown, scope: Predicate, options: WriteOptions, view?: FieldView): Promise<void> {
     const statement = compileDelete(this.#compiled.model, r.resource, id, scope);
     const run = async (q: Queryable) => {
-      if (options.ifMatch !== undefined) await this.#lockCurrent(q, r, id, scope, options.ifMatch);
+      if (options.ifMatch !== undefined) await this.#lockCurrent(q, r, id, scope, options.ifMatch, view);
       const rows = await q.query(statement.text, statement.values);
       if (rows.length === 0) throw notFound(r, id);
     };
@@ -229,10 +244,18 @@ export class Executor {
     return options.tx ? fn(options.tx) : this.#db.transaction(fn);
   }
 
-  async #lockCurrent(q: Queryable, r: CompiledResource, id: unknown, scope: Predicate, expected: string): Promise<void> {
-    const access = { rows: scope, scopeOf: () => undefined };
-    const [current] = await this.#run(q, r, compileFindById(this.#compiled.model, r.resource, r.readableProjection, id, access, { lock: true }));
+  /**
+   * Locks the record and compares its ETag with If-Match. The ETag is that of the representation the
+   * caller is shown (a GET of theirs answers the same one): a change to a field they cannot read
+   * neither breaks their If-Match nor tells them it happened.
+   */
+  async #lockCurrent(q: Queryable, r: CompiledResource, id: unknown, scope: Predicate, expected: string, view?: FieldView): Promise<void> {
+    const shown = view?.shown;
+    const access = { rows: scope, scopeOf: () => undefined, ...(shown && { shownOf: () => shown }) };
+    const select = view ? projection(r.resource, view.columns) : r.readableProjection;
+    const [current] = await this.#run(q, r, compileFindById(this.#compiled.model, r.resource, select, id, access, { lock: true }));
     if (!current) throw notFound(r, id);
+    hideUnshown([current], shown);
     if (!ifMatch(expected, etagOf(r.serialize.one({ data: current })))) {
       throw new KilnError('KILN_PRECONDITION_FAILED', { detail: 'If-Match does not match the current ETag of the record' });
     }
@@ -329,6 +352,12 @@ function fetchColumns(r: CompiledResource, selection: Selection, sortFields: rea
   if (missing.length === 0) return selection.fields;
   const needed = new Set([...selection.fields, ...missing]);
   return r.resource.fields.filter((f) => needed.has(f.name)).map((f) => f.name);
+}
+
+/** Removes the fields of rows, and of their joined records, that the caller may not read on them. */
+function hideUnshownFields(rows: Row[], r: CompiledResource, access: Access, joined: readonly JoinedInclude[]): void {
+  hideUnshown(rows, access.shownOf?.(r.resource));
+  for (const join of joined) hideUnshown(rows, access.shownOf?.(join.target), joinedColumn(join.relation.name, ''));
 }
 
 /** The readable fields' select list is compiled once per resource; any other list is built for the read. */

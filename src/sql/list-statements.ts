@@ -7,7 +7,8 @@
  *
  * Covered: lists with no access rule on the resource or its joined relations, filtered on the
  * resource's own fields (the shapes a public API serves most). Anything else (an access rule,
- * a filter through a relation, which binds the related resource's rule too) is compiled each time.
+ * a filter through a relation, which binds the related resource's rule too, a field shown on some
+ * rows only) is compiled each time.
  * test/unit/list-statements.test.ts holds the cached statements equal to freshly compiled ones.
  */
 import type { Predicate } from '../core/predicate.js';
@@ -29,7 +30,7 @@ export class ListStatements {
   }
 
   compile(resource: Resource, query: ListQuery, select: Projection, access: Access, joins: readonly Join[], after?: readonly unknown[]): Statement {
-    if (!this.#cacheable(query.where, access, joins)) return compileList(this.#model, resource, query, select, access, joins, after);
+    if (!this.#cacheable(resource, query.where, access, joins)) return compileList(this.#model, resource, query, select, access, joins, after);
     const key = shapeKey(resource, query, select, joins, after);
     const text = this.#texts.get(key);
     if (text !== undefined) return { text, values: valuesOf(query, after) };
@@ -38,9 +39,11 @@ export class ListStatements {
     return statement;
   }
 
-  #cacheable(where: Predicate, access: Access, joins: readonly Join[]): boolean {
+  /** A field shown on some rows only binds the caller's values in the select list: such a list is compiled each time. */
+  #cacheable(resource: Resource, where: Predicate, access: Access, joins: readonly Join[]): boolean {
     if (access.rows.kind !== 'true' || !ownComparisons(where)) return false;
-    for (const join of joins) if (access.scopeOf(join.target) !== undefined) return false;
+    if (access.shownOf?.(resource)) return false;
+    for (const join of joins) if (access.scopeOf(join.target) !== undefined || access.shownOf?.(join.target)) return false;
     return true;
   }
 }

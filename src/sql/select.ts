@@ -3,6 +3,7 @@
  * predicates and are compiled into the same statement by src/sql/predicate.ts; nothing here writes a
  * condition of its own beyond keys and keyset positions.
  */
+import type { ShownWhere } from '../access/field-access.js';
 import type { Predicate } from '../core/predicate.js';
 import type { IncludeNode, ListQuery } from '../core/query.js';
 import type { BelongsToRelation, Model, Resource } from '../model/ir.js';
@@ -27,6 +28,16 @@ export interface Join {
 export interface Access {
   readonly rows: Predicate;
   readonly scopeOf: ScopeOf;
+  /** Fields of a resource the caller reads on some rows only (field read rules); absent when there are none anywhere. */
+  readonly shownOf?: (resource: Resource) => ShownWhere | undefined;
+}
+
+/**
+ * The alias of the flag column that says whether a conditionally shown field holds on a row; `:`
+ * cannot appear in a field name, so it cannot clash.
+ */
+export function shownColumn(field: string): string {
+  return `__shown:${field}`;
 }
 
 /** The alias of a joined column; a dot cannot appear in a field name, so it cannot clash. */
@@ -34,12 +45,52 @@ export function joinedColumn(relation: string, field: string): string {
   return `${relation}.${field}`;
 }
 
-export function selectColumns(resource: Resource, fieldNames: readonly string[], alias: string): string {
+/**
+ * The select list of `columns` under `alias`. A field of `shown` is selected only where its condition
+ * holds (NULL elsewhere), followed by a flag column saying whether it holds, so the value of a row
+ * that may not show it never leaves the database and the row can tell absent from null
+ * (src/access/field-visibility.ts). `as` names each output column.
+ */
+export function selectList(
+  compiler: PredicateCompiler,
+  resource: Resource,
+  columns: readonly string[],
+  alias: string,
+  shown: ShownWhere | undefined,
+  as: (name: string) => string = sameName,
+): string {
+  if (!shown || !columns.some((name) => shown.has(name))) return selectColumns(resource, columns, alias, as);
+  const items: string[] = [];
+  for (const name of columns) {
+    const field = resource.fieldsByName.get(name);
+    if (!field) throw new Error(`unknown field ${resource.name}.${name}`);
+    const column = qualified(alias, field.column);
+    const condition = shown.get(name);
+    if (!condition) {
+      items.push(`${column} AS ${ident(as(name))}`);
+      continue;
+    }
+    // The condition is the caller's rule, compiled like every rule (trusted); its parameters are bound once, used twice.
+    const holds = compiler.trusted().compile(resource, alias, condition) ?? 'TRUE';
+    items.push(`CASE WHEN ${holds} THEN ${column} END AS ${ident(as(name))}`, `(${holds}) IS TRUE AS ${ident(as(shownColumn(name)))}`);
+  }
+  return items.join(', ');
+}
+
+/** The output names of `selectList`'s columns: each field, and after a shown one, its flag. */
+function outputNames(columns: readonly string[], shown: ShownWhere | undefined): readonly string[] {
+  if (!shown) return columns;
+  return columns.flatMap((name) => (shown.has(name) ? [name, shownColumn(name)] : [name]));
+}
+
+const sameName = (name: string) => name;
+
+export function selectColumns(resource: Resource, fieldNames: readonly string[], alias: string, as: (name: string) => string = sameName): string {
   return fieldNames
     .map((name) => {
       const field = resource.fieldsByName.get(name);
       if (!field) throw new Error(`unknown field ${resource.name}.${name}`);
-      return `${qualified(alias, field.column)} AS ${ident(field.name)}`;
+      return `${qualified(alias, field.column)} AS ${ident(as(field.name))}`;
     })
     .join(', ');
 }
@@ -69,11 +120,8 @@ function compileJoins(compiler: PredicateCompiler, resource: Resource, joins: re
     const rule = scope ? compiler.trusted().compile(join.target, alias, scope) : undefined;
     const on = [`${alias}."id" = ${qualified('t', key.column)}`, ...(rule ? [rule] : [])];
     from += ` LEFT JOIN ${ident(join.target.table)} AS ${alias} ON ${on.join(' AND ')}`;
-    for (const name of join.columns) {
-      const field = join.target.fieldsByName.get(name);
-      if (!field) throw new Error(`unknown field ${join.target.name}.${name}`);
-      select += `, ${qualified(alias, field.column)} AS ${ident(joinedColumn(join.relation.name, name))}`;
-    }
+    const shown = access.shownOf?.(join.target);
+    select += `, ${selectList(compiler, join.target, join.columns, alias, shown, (name) => joinedColumn(join.relation.name, name))}`;
   });
   return { select, from };
 }
@@ -92,6 +140,12 @@ export function projection(resource: Resource, columns: readonly string[]): Proj
   return { columns, list: selectColumns(resource, columns, 't') };
 }
 
+/** The select list of the main table `t`: the projection compiled once, unless a field of it is shown on some rows only. */
+function ownList(compiler: PredicateCompiler, resource: Resource, select: Projection, access: Access): string {
+  const shown = access.shownOf?.(resource);
+  return shown ? selectList(compiler, resource, select.columns, 't', shown) : select.list;
+}
+
 /** `after`: the sort values of the row the page starts after (a decoded or resolved cursor). */
 export function compileList(
   model: Model,
@@ -108,7 +162,7 @@ export function compileList(
   const joined = compileJoins(compiler, resource, joins, access);
   const limit = compiler.params.add(query.limit + 1);
   const text =
-    `SELECT ${select.list}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}` +
+    `SELECT ${ownList(compiler, resource, select, access)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}` +
     `${whereClause(where)} ORDER BY ${compileOrderBy(query.sort, 't')} LIMIT ${limit}`;
   return { text, values: compiler.params.values };
 }
@@ -132,7 +186,7 @@ export function compileFindById(
   const where = [`t."id" = ${compiler.params.add(id)}`, ...conditions(compiler, resource, access)];
   const joined = compileJoins(compiler, resource, options.joins ?? [], access);
   const lock = options.lock ? (joined.from ? ' FOR UPDATE OF t' : ' FOR UPDATE') : '';
-  const text = `SELECT ${select.list}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}${whereClause(where)}${lock}`;
+  const text = `SELECT ${ownList(compiler, resource, select, access)}${joined.select} FROM ${ident(resource.table)} AS t${joined.from}${whereClause(where)}${lock}`;
   return { text, values: compiler.params.values };
 }
 
@@ -145,10 +199,12 @@ export function compileIncludeFetch(model: Model, node: IncludeNode, columns: re
   const compiler = new PredicateCompiler(model, new Params(), access.scopeOf);
   const target = node.target;
   const rule = access.rows.kind === 'true' ? undefined : compiler.trusted().compile(target, 't', access.rows);
+  const shown = access.shownOf?.(target);
+  const list = selectList(compiler, target, columns, 't', shown);
   const relation = node.relation;
   if (relation.kind === 'belongsTo') {
     const where = [`t."id" = ANY(${compiler.params.add(parentKeys)})`, ...(rule ? [rule] : [])];
-    return { text: `SELECT ${selectColumns(target, columns, 't')} FROM ${ident(target.table)} AS t${whereClause(where)}`, values: compiler.params.values };
+    return { text: `SELECT ${list} FROM ${ident(target.table)} AS t${whereClause(where)}`, values: compiler.params.values };
   }
   let from: string;
   let parent: string;
@@ -166,8 +222,8 @@ export function compileIncludeFetch(model: Model, node: IncludeNode, columns: re
   const own = compiler.compile(target, 't', node.where);
   if (own) where.push(own);
   const rank = `row_number() OVER (PARTITION BY ${parent} ORDER BY ${compileOrderBy(node.sort, 't')}) AS "__rank"`;
-  const inner = `SELECT ${selectColumns(target, columns, 't')}, ${parent} AS ${ident(PARENT_KEY)}, ${rank} FROM ${from}${whereClause(where)}`;
-  const outer = [...columns, PARENT_KEY].map((c) => `s.${ident(c)}`).join(', ');
+  const inner = `SELECT ${list}, ${parent} AS ${ident(PARENT_KEY)}, ${rank} FROM ${from}${whereClause(where)}`;
+  const outer = [...outputNames(columns, shown), PARENT_KEY].map((c) => `s.${ident(c)}`).join(', ');
   const text = `SELECT ${outer} FROM (${inner}) AS s WHERE s."__rank" <= ${compiler.params.add(node.limit + 1)} ORDER BY s."__rank"`;
   return { text, values: compiler.params.values };
 }

@@ -4,12 +4,13 @@
  * against it in RETURNING (like PostgreSQL's WITH CHECK), and link writes only reach target records
  * the caller can see.
  */
+import type { ShownWhere } from '../access/field-access.js';
 import { type Predicate, TRUE } from '../core/predicate.js';
 import type { Row } from '../core/query.js';
 import type { BelongsToRelation, ColumnField, ManyToManyRelation, Model, Resource } from '../model/ir.js';
 import { ident, Params, qualified, type Statement } from './fragments.js';
 import { PredicateCompiler } from './predicate.js';
-import { selectColumns } from './select.js';
+import { selectList } from './select.js';
 
 /** The name of the RETURNING column that holds whether a new or changed row meets the access rule. */
 export const CHECK_COLUMN = '__check';
@@ -46,9 +47,9 @@ export function parametersPerRow(resource: Resource, rows: readonly Row[]): numb
   return Math.max(1, writtenFields(resource, rows).length);
 }
 
-/** `RETURNING` list: the columns, then the check columns when there is anything to check. */
-function returning(model: Model, compiler: PredicateCompiler, resource: Resource, columns: readonly string[], checks: RowChecks): string {
-  let list = selectColumns(resource, columns, 't');
+/** `RETURNING` list: the columns (those of `shown` only where the caller may read them), then the check columns when there is anything to check. */
+function returning(model: Model, compiler: PredicateCompiler, resource: Resource, columns: readonly string[], checks: RowChecks, shown?: ShownWhere): string {
+  let list = selectList(compiler, resource, columns, 't', shown);
   const rule = compiler.compile(resource, 't', checks.rule);
   if (rule) list += `, (${rule}) AS ${ident(CHECK_COLUMN)}`;
   for (const ref of checks.references) {
@@ -65,25 +66,33 @@ function returning(model: Model, compiler: PredicateCompiler, resource: Resource
  * INSERT of one or many rows, returning `columns` (and the checks). Fields a row leaves out get the
  * column DEFAULT, so rows of a bulk insert need not carry the same keys.
  */
-export function compileInsert(model: Model, resource: Resource, rows: readonly Row[], columns: readonly string[], checks: RowChecks = NO_CHECKS): Statement {
+export function compileInsert(
+  model: Model,
+  resource: Resource,
+  rows: readonly Row[],
+  columns: readonly string[],
+  checks: RowChecks = NO_CHECKS,
+  shown?: ShownWhere,
+): Statement {
   const compiler = new PredicateCompiler(model, new Params());
   const params = compiler.params;
   const fields = writtenFields(resource, rows);
   const table = `${ident(resource.table)} AS t`;
   if (fields.length === 0) {
     if (rows.length !== 1) throw new Error('multi-row insert of defaults only');
-    return { text: `INSERT INTO ${table} DEFAULT VALUES RETURNING ${returning(model, compiler, resource, columns, checks)}`, values: [] };
+    return { text: `INSERT INTO ${table} DEFAULT VALUES RETURNING ${returning(model, compiler, resource, columns, checks, shown)}`, values: params.values };
   }
   const tuples = rows.map((row) => `(${fields.map((f) => (row[f.name] === undefined ? 'DEFAULT' : placeholder(f, row[f.name], params))).join(', ')})`);
   const text =
     `INSERT INTO ${table} (${fields.map((f) => ident(f.column)).join(', ')}) VALUES ${tuples.join(', ')}` +
-    ` RETURNING ${returning(model, compiler, resource, columns, checks)}`;
+    ` RETURNING ${returning(model, compiler, resource, columns, checks, shown)}`;
   return { text, values: params.values };
 }
 
 /**
  * UPDATE of one row by id, among the rows `scope` allows. With `resetMissing` (PUT), writable fields
- * absent from `changes` go back to their DEFAULT, so the stored record equals the request.
+ * absent from `changes` go back to their DEFAULT, so the stored record equals the request; fields in
+ * `keep` (those the caller may not write) keep their value. `shown`: see returning.
  */
 export function compileUpdate(
   model: Model,
@@ -91,7 +100,7 @@ export function compileUpdate(
   id: unknown,
   changes: Row,
   columns: readonly string[],
-  options: { resetMissing: boolean; scope: Predicate; checks: RowChecks },
+  options: { resetMissing: boolean; scope: Predicate; checks: RowChecks; keep?: ReadonlySet<string>; shown?: ShownWhere },
 ): Statement {
   const compiler = new PredicateCompiler(model, new Params());
   const params = compiler.params;
@@ -101,7 +110,7 @@ export function compileUpdate(
       assignments.push(`${ident(field.column)} = now()`);
     } else if (changes[field.name] !== undefined) {
       assignments.push(`${ident(field.column)} = ${placeholder(field, changes[field.name], params)}`);
-    } else if (options.resetMissing && !field.readOnly && field.role !== 'id' && field.role !== 'createdAt') {
+    } else if (options.resetMissing && !field.readOnly && field.role !== 'id' && field.role !== 'createdAt' && !options.keep?.has(field.name)) {
       assignments.push(`${ident(field.column)} = DEFAULT`);
     }
   }
@@ -111,7 +120,7 @@ export function compileUpdate(
   if (rule) where.push(rule);
   const text =
     `UPDATE ${ident(resource.table)} AS t SET ${assignments.join(', ')} WHERE ${where.join(' AND ')}` +
-    ` RETURNING ${returning(model, compiler, resource, columns, options.checks)}`;
+    ` RETURNING ${returning(model, compiler, resource, columns, options.checks, options.shown)}`;
   return { text, values: params.values };
 }
 

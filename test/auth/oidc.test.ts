@@ -15,7 +15,7 @@ import { StartupError } from '../../src/config/startup-error.js';
 import type { Model } from '../../src/model/ir.js';
 import { compileOrThrow } from '../../src/model/load.js';
 import { startKiln } from '../../src/start.js';
-import { BLOG_MODEL_PATH } from '../helpers/blog.js';
+import { blogDeclaration } from '../helpers/blog.js';
 import { CookieAgent, freePort, KILN_CLIENT_ID, KILN_CLIENT_SECRET, startTestProvider, type TestProvider } from '../helpers/oidc-provider.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, type Backend, createTestDatabase, startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/server.js';
@@ -28,15 +28,16 @@ process.env.KILN_OIDC_STRICT_CLIENT_SECRET = KILN_CLIENT_SECRET;
 process.env.KILN_OIDC_DOWN_CLIENT_SECRET = KILN_CLIENT_SECRET;
 
 /**
- * The blog, its users signing in with `test` (creates and links accounts), `strict` (neither), and
- * `down`, whose issuer does not answer until the test starts a provider there.
+ * The blog (its data model with open access: this suite is about signing in), its users signing in
+ * with `test` (creates and links accounts), `strict` (neither), and `down`, whose issuer does not
+ * answer until the test starts a provider there.
  */
 async function blogWithProviders(issuer: string, downIssuer: string): Promise<Model> {
-  const { default: declaration } = (await import(BLOG_MODEL_PATH)) as { default: { auth: Record<string, unknown> } };
+  const declaration = await blogDeclaration();
   return compileOrThrow('the blog with identity providers', {
     ...declaration,
     auth: {
-      ...declaration.auth,
+      ...(declaration.auth as Record<string, unknown>),
       oidc: {
         test: { issuer, clientId: KILN_CLIENT_ID },
         strict: { issuer, clientId: KILN_CLIENT_ID, createAccounts: false, linkByEmail: false },
@@ -335,7 +336,7 @@ describe('identity providers when accounts must be verified', () => {
     provider = await startTestProvider(callbacksOf(port));
     provider.identities.set('frank', { email: 'frank@example.com', email_verified: false, name: 'Frank' });
     const verifiedOnly = compileOrThrow('verified accounts only', {
-      ...(await import(BLOG_MODEL_PATH)).default,
+      ...(await blogDeclaration()),
       auth: {
         accounts: { resource: 'users', login: 'email', verification: 'required' },
         oidc: { test: { issuer: provider.issuer, clientId: KILN_CLIENT_ID } },

@@ -65,6 +65,38 @@ describe('kiln accounts: usage and mistakes caught before the database', () => {
     assert.equal(none.code, 1);
     assert.match(none.err, /^kiln accounts list: no model file in \S+ \(looked for kiln\.config\.ts, .*\); name it with --model PATH$/);
   });
+
+  test('a role the model does not declare exits 1 listing the declared ones, before the database is opened', async () => {
+    const withRoles = join(dir, 'roles.json');
+    writeFileSync(
+      withRoles,
+      JSON.stringify({
+        roles: { editor: {}, admin: { everything: true } },
+        auth: { accounts: { resource: 'users', login: 'email' } },
+        resources: { users: { access: { read: 'public' }, fields: { email: { type: 'string', format: 'email', maxLength: 254, unique: true } } } },
+      }),
+    );
+    const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', KILN_DATA_DIR: 'memory' };
+    const declared = 'its roles are editor, admin (declare new ones under roles in the model)';
+    assert.deepEqual(
+      await runCli(['accounts', 'create', '--model', withRoles, '--email', 'a@example.com', '--role', 'editor', '--role', 'reviewer'], { env }),
+      {
+        code: 1,
+        out: '',
+        err: `kiln accounts create: "reviewer" is not a role of the model; ${declared}`,
+      },
+    );
+    assert.deepEqual(await runCli(['accounts', 'set-roles', '--model', withRoles, 'a@example.com', 'Editor'], { env }), {
+      code: 1,
+      out: '',
+      err: 'kiln accounts set-roles: "Editor" is not a role name: lower-case letters, digits, _ and -, starting with a letter',
+    });
+    assert.deepEqual(await runCli(['accounts', 'set-roles', '--model', withRoles, 'a@example.com', 'admin', 'owner'], { env }), {
+      code: 1,
+      out: '',
+      err: `kiln accounts set-roles: "owner" is not a role of the model; ${declared}`,
+    });
+  });
 });
 
 for (const backend of BACKENDS) {
@@ -88,11 +120,11 @@ for (const backend of BACKENDS) {
       assert.equal(alan.code, 0, alan.err);
       assert.match(alan.err, /^kiln accounts create: created account 2, email alan@example.com \(roles \(none\); not verified\)\n/);
 
-      const roles = await cli.run(['accounts', 'set-roles', 'ALAN@example.com', 'editor', 'reviewer', 'editor']);
+      const roles = await cli.run(['accounts', 'set-roles', 'ALAN@example.com', 'editor', 'admin', 'editor']);
       assert.deepEqual(roles, {
         code: 0,
         out: '',
-        err: 'kiln accounts set-roles: alan@example.com now has the roles editor, reviewer; it was signed out everywhere and gets them at its next sign-in',
+        err: 'kiln accounts set-roles: alan@example.com now has the roles editor, admin; it was signed out everywhere and gets them at its next sign-in',
       });
       assert.deepEqual(await cli.run(['accounts', 'disable', 'ada@example.com']), {
         code: 0,
@@ -102,9 +134,9 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await cli.run(['accounts', 'list']), {
         code: 0,
         out: [
-          'ID  EMAIL             ROLES            VERIFIED  DISABLED  PASSWORD',
-          '1   ada@example.com   admin            yes       yes       set',
-          '2   alan@example.com  editor,reviewer  no        no        set',
+          'ID  EMAIL             ROLES         VERIFIED  DISABLED  PASSWORD',
+          '1   ada@example.com   admin         yes       yes       set',
+          '2   alan@example.com  editor,admin  no        no        set',
         ].join('\n'),
         err: '',
       });

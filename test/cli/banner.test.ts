@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { accessTableOf, rolesSummary, tableLines } from '../../src/access/access-table.js';
+import { loadModel } from '../../src/model/load.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
@@ -41,6 +43,17 @@ async function startLikeNpmStart(dataDir: string): Promise<{ banner: string; sto
   };
 }
 
+/**
+ * The Access entry of the blog's banner: its roles and access table, as the shared renderer prints
+ * them (its exact text for a small model: test/cli/banner-access.test.ts).
+ */
+async function blogAccessLines(): Promise<string[]> {
+  const model = await loadModel(join(ROOT, 'examples/blog/kiln.config.ts'));
+  const table = accessTableOf(model);
+  assert.ok(model.access && table, 'the blog declares access rules');
+  return [rolesSummary(model.access), ...tableLines(table)].map((line, i) => `${i === 0 ? '  Access    ' : '            '}${line}`);
+}
+
 /** Records in the blog's seed file: every resource's list. */
 const seedRecords = Object.values(JSON.parse(readFileSync(join(ROOT, 'examples/blog/seed.json'), 'utf8')) as unknown[][]).reduce(
   (n, list) => n + list.length,
@@ -70,6 +83,7 @@ describe('the start-up banner', () => {
       '  CORS      off (set KILN_CORS_ORIGINS to allow browser apps on other origins)',
       `  Auth      ${url}/v1/auth  (users sign in with email)`,
       `            tokens signed with a key kept in ${join(dir, 'data', 'auth-secret')} (set KILN_AUTH_JWT_SECRET in production); mail off, so no password reset or verification (set KILN_SMTP_URL)`,
+      ...(await blogAccessLines()),
       `  Seed      loaded ${seedRecords} records from examples/blog/seed.json (the database was empty)`,
       'Press Ctrl+C to stop.',
     ]);

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { accessTableOf, roleLines, tableLines } from '../../src/access/access-table.js';
 import { main } from '../../src/cli/main.js';
+import { loadModel } from '../../src/model/load.js';
 import { BLOG_MODEL_PATH } from '../helpers/blog.js';
 
 async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -19,6 +21,15 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string; err:
     console.log = log;
     console.error = error;
   }
+}
+
+/** The lines of the section that starts with the line `title`, up to the blank line that ends it. */
+function sectionOf(out: string, title: string): string[] {
+  const lines = out.split('\n');
+  const start = lines.indexOf(title);
+  assert.ok(start >= 0, `no section "${title}" in:\n${out}`);
+  const end = lines.indexOf('', start);
+  return lines.slice(start, end < 0 ? undefined : end);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-check-'));
@@ -45,8 +56,8 @@ describe('kiln check', () => {
       '  title          string  required',
       '  slug           string  nullable, unique, readOnly',
       '  body           text  default ""',
-      '  status         enum(draft|published)  default "draft"',
-      '  authorId       bigint  required',
+      '  status         enum(draft|published)  default "draft", write [editor]',
+      '  authorId       bigint  readOnly, default auth.id',
       '  createdAt      datetime  readOnly',
       '  updatedAt      datetime  readOnly',
       '  author         belongsTo → users',
@@ -62,9 +73,107 @@ describe('kiln check', () => {
         .split('\n'),
       ['auth', '  accounts   users (login email); signup open (also sets name); verification optional; passwords 10–128 characters'],
     );
+    // The example's access table, as the shared renderer prints it (its exact text: the tests below).
+    const blog = await loadModel(BLOG_MODEL_PATH);
+    const table = accessTableOf(blog);
+    assert.ok(blog.access && table, 'the blog declares rules');
+    assert.deepEqual(sectionOf(out, 'access'), [
+      'access',
+      '  roles',
+      ...roleLines(blog.access).map((l) => `    ${l}`),
+      ...tableLines(table).map((l) => `  ${l}`),
+    ]);
     for (const name of ['users  (table users)', 'comments  (table comments)', 'tags  (table tags)']) assert.ok(lines.includes(name), name);
-    assert.ok(lines.includes('  email          string  required, unique'));
+    assert.ok(lines.includes('  email          string  required, unique, read id == auth.id, write [admin]'));
     assert.ok(lines.includes('  passwordHash   string  nullable, readOnly, hidden'));
+  });
+
+  test('a model with rules: its roles, then the access table (resource.operation × role, and the rule)', async () => {
+    const path = file(
+      'rules.yaml',
+      `auth:
+  accounts: { resource: users, login: email }
+roles:
+  author: {}
+  editor: { inherits: author, description: Publishes anyone's post }
+  admin: { everything: true }
+resources:
+  users:
+    access: { read: authenticated }
+    fields:
+      email: { type: string, format: email, unique: true, read: "id == auth.id", write: [admin] }
+  posts:
+    access:
+      read: "status == 'published' || authorId == auth.id || auth.roles has 'editor'"
+      create: authenticated
+      update: "authorId == auth.id || auth.roles has 'editor'"
+      delete: [admin]
+    fields:
+      title: { type: string }
+      status: { type: enum, values: [draft, published], default: draft }
+      author: { type: belongsTo, target: users, default: auth.id }
+`,
+    );
+    const { code, out, err } = await runCli(['check', '--model', path]);
+    assert.equal(code, 0);
+    assert.equal(err, '');
+    const lines = out.split('\n');
+    assert.ok(lines.includes('  email          string  required, unique, read id == auth.id, write [admin]'), out);
+    assert.ok(lines.includes('  authorId       bigint  readOnly, default auth.id'), out);
+    assert.deepEqual(sectionOf(out, 'access'), [
+      'access',
+      '  roles',
+      '    author',
+      "    editor  inherits author; Publishes anyone's post",
+      '    admin   everything (every operation, every row, every field)',
+      '  operation     anonymous  authenticated  author  editor  admin  rule',
+      '  users.list    —          all            all     all     all    authenticated',
+      '  users.read    —          all            all     all     all    authenticated',
+      '  users.create  —          —              —       —       all    (no rule)',
+      '  users.update  —          —              —       —       all    (no rule)',
+      '  users.delete  —          —              —       —       all    (no rule)',
+      "  posts.list    rows       rows           rows    all     all    status == 'published' || authorId == auth.id || auth.roles has 'editor'",
+      "  posts.read    rows       rows           rows    all     all    status == 'published' || authorId == auth.id || auth.roles has 'editor'",
+      '  posts.create  —          all            all     all     all    authenticated',
+      "  posts.update  —          rows           rows    all     all    authorId == auth.id || auth.roles has 'editor'",
+      '  posts.delete  —          —              —       —       all    [admin]',
+      '  all: every record · rows: the records its rule matches · —: refused · (no rule): refused to all but roles granted everything',
+    ]);
+    assert.ok(out.indexOf('\naccess\n') < out.indexOf('\nauth\n'), 'the access table comes before auth');
+  });
+
+  test('a create that takes a required field from the caller is refused to anonymous callers whatever its rule', async () => {
+    const path = file(
+      'stamps.yaml',
+      `auth:
+  accounts: { resource: users, login: email }
+resources:
+  users:
+    fields:
+      email: { type: string, format: email, unique: true }
+  stamps:
+    access: { create: public, read: public }
+    fields:
+      author: { type: belongsTo, target: users, default: auth.id }
+`,
+    );
+    const { code, out } = await runCli(['check', '--model', path]);
+    assert.equal(code, 0);
+    const section = sectionOf(out, 'access');
+    assert.deepEqual(section.slice(0, 3), ['access', '  roles', '    no roles declared: only the built-in anonymous and authenticated']);
+    assert.ok(section.includes('  stamps.create  —          all            public'), section.join('\n'));
+    assert.ok(section.includes('  stamps.read    all        all            public'), section.join('\n'));
+  });
+
+  test('a model without rules says, in its access section, that everything is open to everyone and where rules are explained', async () => {
+    const path = file('open.yaml', 'resources:\n  notes: { fields: { title: { type: string } } }\n');
+    const { code, out } = await runCli(['check', '--model', path]);
+    assert.equal(code, 0);
+    assert.deepEqual(sectionOf(out, 'access'), [
+      'access',
+      '  OPEN: the model declares no access rules, so anyone, anonymous callers included, may list, read, create, update and delete every resource',
+      '  declare roles and rules to limit it: see docs/reference/access-rules.md',
+    ]);
   });
 
   test('routes follow KILN_API_PREFIX', async () => {

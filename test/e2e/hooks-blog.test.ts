@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { blogModel } from '../helpers/blog.js';
+import { as } from '../helpers/callers.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -35,16 +36,23 @@ for (const backend of BACKENDS) {
 
     test('publishing a draft answers the published post; publishing it again is 409', async () => {
       const { data } = await (await post('Ready')).json();
-      const res = await server.fetch(`/v1/posts/${data.id}/publish`, { method: 'POST' });
+      // The route is for signed-in callers, whatever the model's rules (test/access/ has them at work).
+      const publish = (id: number | string) => server.fetch(`/v1/posts/${id}/publish`, { method: 'POST', headers: as(authorId) });
+      const anonymous = await server.fetch(`/v1/posts/${data.id}/publish`, { method: 'POST' });
+      assert.equal(
+        (await expectProblem(anonymous, 401, 'KILN_UNAUTHENTICATED')).detail,
+        'this route needs a signed-in caller: send Authorization: Bearer <access token>, an API key or the session cookie',
+      );
+      const res = await publish(data.id);
       assert.equal(res.status, 200);
       const published = (await res.json()).data;
       assert.equal(published.status, 'published');
       assert.equal(published.slug, 'ready');
-      const again = await expectProblem(await server.fetch(`/v1/posts/${data.id}/publish`, { method: 'POST' }), 409, 'BLOG_ALREADY_PUBLISHED');
+      const again = await expectProblem(await publish(data.id), 409, 'BLOG_ALREADY_PUBLISHED');
       assert.equal(again.title, 'Post already published');
       assert.equal(again.detail, `post ${data.id} is already published`);
-      await expectProblem(await server.fetch('/v1/posts/999999/publish', { method: 'POST' }), 404, 'KILN_NOT_FOUND');
-      await expectProblem(await server.fetch('/v1/posts/first/publish', { method: 'POST' }), 400, 'KILN_PATH_INVALID');
+      await expectProblem(await publish(999999), 404, 'KILN_NOT_FOUND');
+      await expectProblem(await publish('first'), 400, 'KILN_PATH_INVALID');
     });
 
     test('the publish route is in the OpenAPI document', async () => {

@@ -5,6 +5,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BLOG_MODEL_PATH, BLOG_SEED_PATH } from '../helpers/blog.js';
+import { as } from '../helpers/callers.js';
 import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, TEST_JWT_SECRET, type TestDatabase } from '../helpers/server.js';
 import { tempDir } from './helpers.js';
 
@@ -70,8 +71,11 @@ for (const backend of BACKENDS) {
       try {
         await cli.waitFor('Press Ctrl+C to stop.');
         assert.match(cli.stderr(), /^kiln serve: applied \d{14}_initial\n/);
-        const res = await fetch(`${apiOf(cli.stderr())}/posts?count=true&limit=1`);
-        assert.equal(((await res.json()) as any).page.total, 8);
+        // The blog's rules: anyone reads the 5 published posts of the seed, an admin all 8.
+        const total = async (headers: Record<string, string>) =>
+          ((await (await fetch(`${apiOf(cli.stderr())}/posts?count=true&limit=1`, { headers })).json()) as any).page.total;
+        assert.equal(await total({}), 5);
+        assert.equal(await total(as(1, ['admin'])), 8);
       } finally {
         assert.equal(await cli.stop(), 0);
       }

@@ -10,7 +10,7 @@ import { migrateUp } from '../../src/migrate/runner.js';
 import { migrationStatus } from '../../src/migrate/status.js';
 import { field } from '../../src/model/define.js';
 import { startKiln } from '../../src/start.js';
-import { BLOG_SEED_PATH, blogModel } from '../helpers/blog.js';
+import { BLOG_SEED_PATH, blogModel, blogModelWithRules } from '../helpers/blog.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../helpers/server.js';
 import { dropAllTables, generate, model, rejection, tempDir } from './helpers.js';
 
@@ -21,7 +21,7 @@ const v2 = { resources: { notes: { fields: { text: field.text(), pinned: field.b
 test('the committed blog migrations are up to date with the blog model', async () => {
   const copy = tempDir();
   cpSync(BLOG_MIGRATIONS, copy.dir, { recursive: true });
-  const result = await generateMigration({ model: await blogModel(), dir: copy.dir });
+  const result = await generateMigration({ model: await blogModelWithRules(), dir: copy.dir });
   copy.remove();
   assert.equal(result.written, false, 'the blog model changed: run "kiln migrate generate --model examples/blog/kiln.config.ts" and commit it');
   assert.deepEqual(

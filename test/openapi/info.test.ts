@@ -135,7 +135,7 @@ describe('a bad api option is refused with what to write instead', () => {
   test('an unknown top-level key names "api" among the known ones', () => {
     const result = compileModel({ apis: {}, resources });
     assert.deepEqual(result.ok ? [] : result.problems, [
-      { path: 'apis', message: 'unknown top-level key "apis"', hint: 'the model has only "resources", "api", "auth"' },
+      { path: 'apis', message: 'unknown top-level key "apis"', hint: 'the model has only "resources", "api", "auth", "roles"' },
     ]);
   });
 });

@@ -4,7 +4,7 @@ import { type ISpectralDiagnostic, type RulesetDefinition, Spectral } from '@sto
 import owasp from '@stoplight/spectral-owasp-ruleset';
 import type { Model } from '../../src/model/ir.js';
 import { allTypesModel as filterFixtureModel } from '../fixtures/all-types.js';
-import { blogModel } from '../helpers/blog.js';
+import { blogModel, blogModelWithRules } from '../helpers/blog.js';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
 import { documentedOperations, ResponseChecker } from './document-tools.js';
@@ -65,6 +65,7 @@ const show = (results: ISpectralDiagnostic[]) =>
 
 const models: [string, () => Model | Promise<Model>][] = [
   ['blog example', blogModel],
+  ['blog example as shipped, with its access rules', blogModelWithRules],
   ['uuid ids and every field type', allTypesModel],
   ['the all-types filter fixture', filterFixtureModel],
 ];

@@ -5,7 +5,7 @@ import { oas } from '@stoplight/spectral-rulesets';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { Model } from '../../src/model/ir.js';
-import { blogModel } from '../helpers/blog.js';
+import { blogModel, blogModelWithRules } from '../helpers/blog.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
 import { allTypesModel, collidingNamesModel } from './models.js';
 
@@ -36,6 +36,7 @@ function annotated(node: unknown, at: string, out: { at: string; schema: Record<
 
 const models: [string, () => Model | Promise<Model>][] = [
   ['blog example', blogModel],
+  ['blog example as shipped, with its access rules', blogModelWithRules],
   ['uuid ids and every field type', allTypesModel],
   ['resource names that collide with generated names', collidingNamesModel],
 ];
