@@ -26,7 +26,7 @@ test('the committed blog migrations are up to date with the blog model', async (
   assert.equal(result.written, false, 'the blog model changed: run "kiln migrate generate --model examples/blog/kiln.config.ts" and commit it');
   assert.deepEqual(
     listMigrations(BLOG_MIGRATIONS).map((m) => m.name.replace(/^\d{14}_/, '')),
-    ['initial', 'add-post-slug', 'accounts'],
+    ['initial', 'add-post-slug', 'accounts', 'author-posts-index'],
   );
 });
 
