@@ -8,9 +8,9 @@
  * The example's own rules are left out of both: they would change the answers (drafts, emails) and
  * mix field rules into a measure meant for one row rule.
  */
-import { resolve } from 'node:path';
 import type { Model } from '../src/model/ir.js';
-import { compileOrThrow, readModelDeclaration } from '../src/model/load.js';
+import { compileOrThrow } from '../src/model/load.js';
+import { BLOG_MODEL_PATH, blogDeclaration } from '../test/helpers/blog.js';
 
 export type BenchModel = 'open' | 'rule';
 
@@ -19,33 +19,13 @@ export const BENCH_MODELS: readonly BenchModel[] = ['open', 'rule'];
 /** The row rule measured: what a blog's readers typically get (published posts, and their own). */
 export const ROW_RULE = "status == 'published' || authorId == auth.id";
 
-const BLOG = resolve(import.meta.dirname, '../examples/blog/kiln.config.ts');
-
-type Options = Record<string, unknown>;
-type Declaration = Options & { resources: Record<string, Options & { fields: Record<string, Options> }> };
+const BLOG = BLOG_MODEL_PATH;
 
 export async function benchModel(kind: BenchModel): Promise<Model> {
-  const open = withoutRules((await readModelDeclaration(BLOG)) as Declaration);
+  // The blog's data model with open access: the same one the REST suites use.
+  const open = await blogDeclaration();
   if (kind === 'open') return compileOrThrow(`${BLOG} (bench: open access)`, open);
   const { users, posts } = open.resources;
   const resources = { ...open.resources, users: { ...users, access: { read: 'public' } }, posts: { ...posts, access: { read: ROW_RULE } } };
   return compileOrThrow(`${BLOG} (bench: a row rule on posts)`, { ...open, resources });
-}
-
-/** The declaration without roles, resource `access`, field `read`/`write` and `default: auth.id`. */
-function withoutRules(declaration: Declaration): Declaration {
-  const { roles: _roles, ...rest } = declaration;
-  const resources = Object.fromEntries(
-    Object.entries(declaration.resources).map(([name, { access: _access, fields, ...resource }]) => [
-      name,
-      { ...resource, fields: Object.fromEntries(Object.entries(fields).map(([field, options]) => [field, plainField(options)])) },
-    ]),
-  );
-  return { ...rest, resources };
-}
-
-function plainField(options: Options): Options {
-  const { read: _read, write: _write, ...plain } = options;
-  if (plain.default === 'auth.id') delete plain.default;
-  return plain;
 }
