@@ -127,7 +127,7 @@ class Parser {
 
   condition(depth: number): Syntax {
     if (depth > MAX_CONDITION_DEPTH) throw new RuleSyntaxError(`the condition nests deeper than ${MAX_CONDITION_DEPTH} levels`, this.#peek().at);
-    return this.#list('||', 'or', () => this.#list('&&', 'and', () => this.#unary(depth), depth), depth);
+    return this.#list('||', 'or', () => this.#list('&&', 'and', () => this.#unary(depth)));
   }
 
   expectEnd(): void {
@@ -135,7 +135,7 @@ class Parser {
     if (token.kind !== 'end') throw new RuleSyntaxError(`unexpected ${describe(token)}: join conditions with && or ||`, token.at);
   }
 
-  #list(symbol: string, kind: 'and' | 'or', item: () => Syntax, _depth: number): Syntax {
+  #list(symbol: string, kind: 'and' | 'or', item: () => Syntax): Syntax {
     const items = [item()];
     while (this.#isSymbol(symbol)) {
       this.#next++;
