@@ -10,7 +10,7 @@ import { CompiledModel } from '../../src/core/compiled-model.js';
 import { CursorCodec } from '../../src/core/cursor.js';
 import { planJoins } from '../../src/core/includes.js';
 import { buildListQuery } from '../../src/core/list-query.js';
-import { TRUE } from '../../src/core/predicate.js';
+import { and, compare, equals, not, or, type Predicate, related, TRUE } from '../../src/core/predicate.js';
 import type { ListQuery } from '../../src/core/query.js';
 import { getResource } from '../../src/model/ir.js';
 import { limitsFrom } from '../../src/pipeline/context.js';
@@ -48,14 +48,14 @@ const SHAPES: [ListArgs, ListArgs][] = [
   ],
 ];
 
-function statements(args: ListArgs, lists: ListStatements, after?: readonly unknown[]) {
+function statements(args: ListArgs, lists: ListStatements, after?: readonly unknown[], access: Access = open) {
   const query: ListQuery = buildListQuery(env, items, args, limits);
   const plan = planJoins(query.include);
   const columns = query.fields.includes('ownerId') || plan.joined.length === 0 ? query.fields : [...query.fields, 'ownerId'];
   const select = projection(items, columns);
   return {
-    cached: lists.compile(items, query, select, open, plan.joined, after),
-    fresh: compileList(model, items, query, select, open, plan.joined, after),
+    cached: lists.compile(items, query, select, access, plan.joined, after),
+    fresh: compileList(model, items, query, select, access, plan.joined, after),
   };
 }
 
@@ -94,5 +94,47 @@ describe('list statements by shape', () => {
     const lists = new ListStatements(model);
     const [args, other] = SHAPES[1] as [ListArgs, ListArgs];
     assert.ok(Object.is(statements(args, lists).cached.text, statements(other, lists).cached.text));
+  });
+
+  test("under a rule on the resource's own fields, one shape per rule structure: the rule's values bound first, in the compiler's order", () => {
+    const lists = new ListStatements(model);
+    const ruled = (rows: Predicate): Access => ({ rows, scopeOf: () => undefined });
+    /** [a rule, the same shape with other values] */
+    const rules: [Predicate, Predicate][] = [
+      [or(equals('kind', 'alpha'), equals('ownerId', '1')), or(equals('kind', 'alpha'), equals('ownerId', '2'))],
+      [and(compare('qty', 'gte', 3), not(compare('label', 'icontains', 'x'))), and(compare('qty', 'gte', 9), not(compare('label', 'icontains', 'y%')))],
+      [or(compare('rank', 'isNull', true), compare('qty', 'in', [1, 2])), or(compare('rank', 'isNull', true), compare('qty', 'in', [5]))],
+    ];
+    const args: ListArgs = { filters: [filter('qty', 'lt', '100')], sort: ['-price'], include: [{ relation: 'owner' }] };
+    for (const [first, second] of rules) {
+      for (const rule of [first, second, first]) {
+        for (const after of [undefined, [1.5, 7]]) {
+          const { cached, fresh } = statements(args, lists, after, ruled(rule));
+          assert.equal(cached.text, fresh.text, JSON.stringify(rule));
+          assert.deepEqual(cached.values, fresh.values, JSON.stringify(rule));
+        }
+      }
+      assert.equal(statements(args, lists, undefined, ruled(first)).cached.text, statements(args, lists, undefined, ruled(second)).cached.text);
+    }
+    // Another structure (and for or, isNull true for false) is another shape, with its own text.
+    const orText = statements(args, lists, undefined, ruled(or(equals('kind', 'alpha'), equals('ownerId', '1')))).cached.text;
+    const andText = statements(args, lists, undefined, ruled(and(equals('kind', 'alpha'), equals('ownerId', '1')))).cached.text;
+    assert.notEqual(orText, andText);
+    const isNull = (value: boolean) => statements(args, lists, undefined, ruled(compare('rank', 'isNull', value))).cached.text;
+    assert.notEqual(isNull(true), isNull(false));
+    // Without rules, and with a rule, the same query has two texts.
+    assert.notEqual(statements(args, lists).cached.text, orText);
+  });
+
+  test('a rule through a relation (not cached) still gets its own values every time', () => {
+    const lists = new ListStatements(model);
+    const args: ListArgs = { filters: [filter('qty', 'lt', '100')] };
+    for (const name of ['Ada', 'Grace', 'Ada']) {
+      const through: Access = { rows: or(equals('kind', 'alpha'), related('owner', equals('name', name))), scopeOf: () => undefined };
+      const { cached, fresh } = statements(args, lists, undefined, through);
+      assert.equal(cached.text, fresh.text);
+      assert.deepEqual(cached.values, fresh.values);
+      assert.ok(cached.values.includes(name), name);
+    }
   });
 });
