@@ -175,7 +175,7 @@ for (const backend of BACKENDS) {
         await dev.waitFor('Watching');
         assert.match(
           dev.output(),
-          /\n {2}CORS {6}https:\/\/app\.example\nPress Ctrl\+C to stop\.\nWatching .*kiln\.config\.ts and the 2 files it imports for changes\.\n/,
+          /\n {2}CORS {6}https:\/\/app\.example\n {2}Access {4}OPEN: the model declares no access rules, [^\n]*\n {12}declare roles and rules [^\n]*\nPress Ctrl\+C to stop\.\nWatching .*kiln\.config\.ts and the 2 files it imports for changes\.\n/,
         );
         assert.equal((await preflight(latestApi(dev.output()), 'http://localhost:5173')).headers.get('access-control-allow-origin'), null);
 
