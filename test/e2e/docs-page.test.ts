@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { BLOG_SEED_PATH, blogModel } from '../helpers/blog.js';
+import { BROWSER_TIMEOUT, launchChromium } from '../helpers/chromium.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
 
-const CHROMIUM = process.env.KILN_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // A name that is not localhost, so the browser treats the plain-HTTP origin as it would a LAN address.
-  '--host-resolver-rules=MAP kiln-docs.test 127.0.0.1',
-];
-const TIMEOUT = 30_000;
+/** Beside the common arguments (test/helpers/chromium.ts): a name that is not localhost, so the browser treats the plain-HTTP origin as it would a LAN address. */
+const ARGS = ['--disable-quic', '--host-resolver-rules=MAP kiln-docs.test 127.0.0.1'];
+const TIMEOUT = BROWSER_TIMEOUT;
 
 /** The /docs page in a real browser: what it fetched, what it logged, and the page itself. */
 interface Visit {
@@ -49,12 +38,8 @@ for (const backend of BACKENDS) {
     let docs: Visit;
 
     before(async () => {
-      assert.ok(
-        existsSync(CHROMIUM),
-        `Chromium is not installed at ${CHROMIUM}; install it with "apt-get install -y chromium" (.ci/run does) or set KILN_TEST_CHROMIUM`,
-      );
       server = await startTestServer(await blogModel(), backend, {}, BLOG_SEED_PATH);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: TIMEOUT });
+      browser = await launchChromium(ARGS);
       docs = await visit(browser, `${server.url}/docs`);
     });
     after(async () => {

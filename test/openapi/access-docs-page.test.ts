@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { accessTableOf } from '../../src/access/access-table.js';
 import type { Model } from '../../src/model/ir.js';
 import { BLOG_SEED_PATH, blogModelWithRules } from '../helpers/blog.js';
+import { BROWSER_TIMEOUT, launchChromium } from '../helpers/chromium.js';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
 
-const CHROMIUM = process.env.KILN_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const TIMEOUT = 30_000;
+const TIMEOUT = BROWSER_TIMEOUT;
 
 /** The roles of a table row that reach `reach`, as the page lists them. */
 function rolesReaching(model: Model, resource: string, operation: string, reach: string): string {
@@ -50,13 +40,9 @@ describe(`/docs shows who may call each operation: the blog as shipped, in Chrom
   let model: Model;
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `Chromium is not installed at ${CHROMIUM}; install it with "apt-get install -y chromium" (.ci/run does) or set KILN_TEST_CHROMIUM`,
-    );
     model = await blogModelWithRules();
     server = await startTestServer(model, backend, {}, BLOG_SEED_PATH);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: TIMEOUT });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
     const res = await page.goto(`${server.url}/docs`, { waitUntil: 'load', timeout: TIMEOUT });
     assert.equal(res?.status(), 200);
