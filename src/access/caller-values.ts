@@ -5,11 +5,11 @@
  */
 import type { CompiledResource } from '../core/compiled-model.js';
 import { KilnError } from '../core/errors.js';
+import { UUID } from '../core/filter-values.js';
 import type { WriteInput } from '../core/input.js';
 import type { ColumnField } from '../model/ir.js';
 import type { Principal } from '../pipeline/context.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_BIGINT = 2n ** 63n - 1n;
 
 /**

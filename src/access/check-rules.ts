@@ -4,6 +4,7 @@
  * is reported with its path and the fix, as for the rest of the model. A condition is parsed by
  * expression.ts and typed here: a field is compared only with a value of its type or the caller's id.
  */
+import { UUID } from '../core/filter-values.js';
 import { FrozenMap } from '../model/frozen-map.js';
 import {
   ACCESS_OPERATIONS,
@@ -444,9 +445,7 @@ function literalProblem(field: ColumnField, value: Literal): string | undefined 
       if (typeof value !== 'string') return `${describeLiteral(value)} is not one of its values`;
       return field.values?.includes(value) ? undefined : `"${value}" is not one of its values (${(field.values ?? []).join(', ')})`;
     case 'uuid':
-      return typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
-        ? undefined
-        : `${describeLiteral(value)} is not a uuid`;
+      return typeof value === 'string' && UUID.test(value) ? undefined : `${describeLiteral(value)} is not a uuid`;
     case 'integer':
     case 'bigint':
       return typeof value === 'number' && Number.isInteger(value) ? undefined : `${describeLiteral(value)} is not an integer`;
