@@ -211,6 +211,12 @@ export const SETTINGS = {
     description: 'How long an Idempotency-Key replays its first response.',
   }),
   docs: spec({ env: 'KILN_DOCS', kind: 'boolean', default: true, description: 'Serve /docs and /openapi.json.' }),
+  graphql: spec({
+    env: 'KILN_GRAPHQL',
+    kind: 'boolean',
+    default: true,
+    description: 'Serve the GraphQL API at /graphql (queries, mutations and subscriptions over WebSocket) from the same operations as REST.',
+  }),
   publicUrl: spec({
     env: 'KILN_PUBLIC_URL',
     kind: 'string',

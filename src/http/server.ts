@@ -16,6 +16,8 @@ import { noDatabase } from '../db/no-database.js';
 import type { SqlLogMode } from '../db/sql-log.js';
 import type { AnyRoute } from '../extensions/types.js';
 import type { Model } from '../model/ir.js';
+import { registerGraphql } from '../graphql/endpoint.js';
+import { buildGraphqlSchema } from '../graphql/schema.js';
 import { registerDocs } from '../openapi/docs-page.js';
 import { buildOpenApi } from '../openapi/document.js';
 import type { Authenticator } from '../pipeline/authenticate.js';
@@ -206,6 +208,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
   auth?.register(app);
   registerCustomRoutes(app, customRoutes, routeDeps);
   registerHealth(app, db);
+  if (settings.graphql) registerGraphql(app, { schema: buildGraphqlSchema(compiled), ops, contextOf: routeDeps.contextOf });
   const openapi = buildOpenApi(model, {
     title: options.title,
     version: options.version,
