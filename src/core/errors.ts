@@ -11,6 +11,38 @@ export const ERRORS = {
   KILN_PATH_INVALID: { status: 400, title: 'Invalid path parameter', fix: "Use an identifier of the resource's id type." },
   KILN_BAD_REQUEST: { status: 400, title: 'Bad request', fix: 'The HTTP request could not be read; check the client.' },
   KILN_HEADER_INVALID: { status: 400, title: 'Invalid request header', fix: 'Correct the header named in `detail`.' },
+  KILN_GRAPHQL_INVALID: {
+    status: 400,
+    title: 'Invalid GraphQL document',
+    fix: 'The document does not parse or does not fit the schema: `kiln graphql` prints the schema; the message names the line and column.',
+  },
+  KILN_GRAPHQL_TOO_DEEP: { status: 400, title: 'GraphQL document too deep', fix: 'Nest fewer selections, or raise KILN_GRAPHQL_MAX_DEPTH.' },
+  KILN_GRAPHQL_TOO_COSTLY: {
+    status: 400,
+    title: 'GraphQL document too costly',
+    fix: 'Ask for smaller lists (`limit`) or fewer nested lists, or raise KILN_GRAPHQL_MAX_COST; `detail` gives the cost.',
+  },
+  KILN_GRAPHQL_TOO_MANY_ALIASES: { status: 400, title: 'Too many aliases in a GraphQL document', fix: 'Use fewer aliases, or raise KILN_GRAPHQL_MAX_ALIASES.' },
+  KILN_GRAPHQL_TOO_MANY_OPERATIONS: {
+    status: 400,
+    title: 'Too many operations in a GraphQL document',
+    fix: 'Send only the operations you run, or raise KILN_GRAPHQL_MAX_OPERATIONS.',
+  },
+  KILN_GRAPHQL_INTROSPECTION_DISABLED: {
+    status: 400,
+    title: 'GraphQL introspection is disabled',
+    fix: 'This server does not describe its schema: get the SDL from `kiln graphql`, or set KILN_GRAPHQL_INTROSPECTION.',
+  },
+  KILN_GRAPHQL_DOCUMENT_NOT_TRUSTED: {
+    status: 400,
+    title: 'GraphQL document not on the allow-list',
+    fix: 'This server runs only the documents of its allow-list (KILN_GRAPHQL_TRUSTED_DOCUMENTS): send the id of one of them.',
+  },
+  KILN_GRAPHQL_DOCUMENT_UNKNOWN: {
+    status: 400,
+    title: 'Unknown GraphQL document id',
+    fix: 'The document id is not on the allow-list: regenerate the list from your client and deploy it.',
+  },
   KILN_AUTH_TOKEN_INVALID: {
     status: 400,
     title: 'Invalid or expired link',
