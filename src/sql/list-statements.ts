@@ -30,6 +30,11 @@ export class ListStatements {
     this.#model = model;
   }
 
+  /** How many shapes are remembered (what a repeated shape must not grow). */
+  get shapes(): number {
+    return this.#texts.size;
+  }
+
   compile(resource: Resource, query: ListQuery, select: Projection, access: Access, joins: readonly Join[], after?: readonly unknown[]): Statement {
     if (!this.#cacheable(resource, query.where, access, joins)) return compileList(this.#model, resource, query, select, access, joins, after);
     const key = shapeKey(resource, query, select, access.rows, joins, after);

@@ -90,10 +90,17 @@ describe('list statements by shape', () => {
     }
   });
 
-  test('a repeated shape hands back the very same text (so its prepared-statement name is found without hashing new text)', () => {
+  test('a repeated shape with other values is compiled once: it adds no shape, and another shape adds one', () => {
     const lists = new ListStatements(model);
     const [args, other] = SHAPES[1] as [ListArgs, ListArgs];
-    assert.ok(Object.is(statements(args, lists).cached.text, statements(other, lists).cached.text));
+    const first = statements(args, lists).cached;
+    assert.equal(lists.shapes, 1);
+    const second = statements(other, lists).cached;
+    assert.equal(lists.shapes, 1, 'the same shape with other values must reuse the remembered text');
+    assert.equal(second.text, first.text);
+    assert.notDeepEqual(second.values, first.values);
+    statements((SHAPES[2] as [ListArgs, ListArgs])[0], lists);
+    assert.equal(lists.shapes, 2);
   });
 
   test("under a rule on the resource's own fields, one shape per rule structure: the rule's values bound first, in the compiler's order", () => {
