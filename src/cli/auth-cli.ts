@@ -250,7 +250,7 @@ export async function withAuthCli<T>(parsed: Parsed, model: Model, work: (cli: A
       ops: new Operations({
         db,
         compiled: new CompiledModel(model, limits),
-        cursors: new CursorCodec(settings.cursorSecret),
+        cursors: new CursorCodec(settings.cursorSecret, settings.cursorPreviousSecrets),
         errors: new DatabaseErrorMapper(model),
       }),
       ctx: createContext({ limits, principal: SYSTEM }),

@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import type { Settings } from '../config/settings.js';
+import { StartupError } from '../config/startup-error.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { MigrateError } from '../migrate/errors.js';
@@ -31,6 +33,7 @@ const DRAIN_MS = 1000;
  */
 export async function runServe(options: CliOptions): Promise<number> {
   const settings = await settingsFor(options);
+  requireCursorSecret(settings);
   const model = await loadModel(options.model);
   const log = (line: string) => console.error(`kiln serve: ${line}`);
   const kiln = await startKiln({
@@ -55,6 +58,17 @@ export async function runServe(options: CliOptions): Promise<number> {
   clearTimeout(timer);
   kiln.app.log.info('stopped');
   return 0;
+}
+
+/**
+ * On PostgreSQL, instances share the data and sit behind one address: a cursor one of them signed must
+ * be accepted by the others and after a restart, which a random per-process key cannot do.
+ */
+function requireCursorSecret(settings: Settings): void {
+  if (!settings.databaseUrl || settings.cursorSecret) return;
+  throw new StartupError(
+    'KILN_CURSOR_SECRET is not set: on PostgreSQL every instance must sign pagination cursors with the same key, or a cursor from one is refused by another and after a restart. Set it to at least 32 random bytes (e.g. `openssl rand -base64 48`), the same on every instance',
+  );
 }
 
 /**

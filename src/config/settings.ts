@@ -200,7 +200,17 @@ export const SETTINGS = {
     env: 'KILN_CURSOR_SECRET',
     kind: 'string',
     default: '',
-    description: 'Key that signs pagination cursors. Empty: a random key per process (set it when running several instances).',
+    secret: true,
+    description:
+      'Key that signs pagination cursors, the same on every instance (e.g. `openssl rand -base64 48`). Required by `kiln serve` on PostgreSQL (DATABASE_URL). Empty otherwise: a random key per process, so cursors die with it.',
+  }),
+  cursorPreviousSecrets: spec({
+    env: 'KILN_CURSOR_PREVIOUS_SECRETS',
+    kind: 'list',
+    default: [],
+    secret: true,
+    description:
+      'Comma-separated keys that signed cursors before KILN_CURSOR_SECRET: still accepted, never used to sign. To rotate, move the current key here and set a new one; remove it once its cursors are no longer in use.',
   }),
   idempotencyTtlHours: spec({
     env: 'KILN_IDEMPOTENCY_TTL_HOURS',

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KilnError } from './errors.js';
 import { FIXED_LIMITS } from './limits.js';
 
@@ -7,13 +7,21 @@ export type Position = { readonly after: readonly unknown[] } | { readonly ancho
 
 /**
  * Opaque keyset cursors: the sort signature and the last row's sort values, signed with HMAC so a
- * client cannot forge a position (and so cannot probe rows through crafted values).
+ * client cannot forge a position (and so cannot probe rows through crafted values). A cursor names the
+ * key that signed it, so keys can be rotated: the current key signs, previous keys still verify the
+ * cursors they signed until they are removed from the settings.
  */
 export class CursorCodec {
-  readonly #key: Buffer;
+  readonly #current: SigningKey;
+  readonly #keys: ReadonlyMap<string, SigningKey>;
 
-  constructor(secret: string) {
-    this.#key = secret ? Buffer.from(secret) : randomBytes(32);
+  /** `secret`: the current key (empty: a random one for this process only); `previous`: retired keys still accepted. */
+  constructor(secret: string, previous: readonly string[] = []) {
+    this.#current = signingKey(secret ? Buffer.from(secret) : randomBytes(32));
+    const keys = new Map<string, SigningKey>();
+    for (const old of previous.filter(Boolean).map((p) => signingKey(Buffer.from(p)))) keys.set(old.id, old);
+    keys.set(this.#current.id, this.#current);
+    this.#keys = keys;
   }
 
   /**
@@ -28,10 +36,11 @@ export class CursorCodec {
 
   /** `binding`: the list's sort signature and caller (ListQuery.cursorBinding); a cursor issued for another is refused. */
   decode(cursor: string, binding: string): Position {
-    const [payload, signature, extra] = cursor.split('.');
-    if (!payload || !signature || extra !== undefined || !this.#verify(payload, signature)) {
-      throw invalid('the cursor is not one this server issued, or it was altered');
-    }
+    const [keyId, payload, signature, extra] = cursor.split('.');
+    if (!keyId || !payload || !signature || extra !== undefined) throw invalid('the cursor is not one this server issued, or it was altered');
+    const key = this.#keys.get(keyId);
+    if (!key) throw invalid('the cursor was signed with a key this server no longer accepts; start again from the first page');
+    if (!verify(key, payload, signature)) throw invalid('the cursor is not one this server issued, or it was altered');
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -54,18 +63,28 @@ export class CursorCodec {
 
   #seal(content: object): string {
     const payload = Buffer.from(JSON.stringify(content)).toString('base64url');
-    return `${payload}.${this.#sign(payload)}`;
+    return `${this.#current.id}.${payload}.${sign(this.#current, payload)}`;
   }
+}
 
-  #sign(payload: string): string {
-    return createHmac('sha256', this.#key).update(payload).digest('base64url').slice(0, 22);
-  }
+interface SigningKey {
+  /** Names the key in the cursors it signs: a digest of it, which tells nothing of the key itself. */
+  readonly id: string;
+  readonly secret: Buffer;
+}
 
-  #verify(payload: string, signature: string): boolean {
-    const expected = Buffer.from(this.#sign(payload));
-    const given = Buffer.from(signature);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  }
+function signingKey(secret: Buffer): SigningKey {
+  return { id: createHash('sha256').update('kiln-cursor-key').update(secret).digest('base64url').slice(0, 8), secret };
+}
+
+function sign(key: SigningKey, payload: string): string {
+  return createHmac('sha256', key.secret).update(payload).digest('base64url').slice(0, 22);
+}
+
+function verify(key: SigningKey, payload: string, signature: string): boolean {
+  const expected = Buffer.from(sign(key, payload));
+  const given = Buffer.from(signature);
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
 export function invalid(detail: string): KilnError {

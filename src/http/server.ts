@@ -183,7 +183,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
   const ops = new Operations({
     db,
     compiled,
-    cursors: new CursorCodec(settings.cursorSecret),
+    cursors: new CursorCodec(settings.cursorSecret, settings.cursorPreviousSecrets),
     errors: new DatabaseErrorMapper(model),
     policy: options.access ?? policyFor(model),
     rateLimiters: options.rateLimiters,

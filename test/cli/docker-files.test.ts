@@ -225,6 +225,10 @@ for (const { name, file } of COMPOSE_FILES) {
       assert.deepEqual(kiln.depends_on, { [url.hostname]: { condition: 'service_healthy' } });
     });
 
+    test('takes KILN_CURSOR_SECRET, which kiln serve requires on PostgreSQL, from .env, and refuses to start without it', () => {
+      assert.match(kiln.environment?.KILN_CURSOR_SECRET ?? '', /^\$\{KILN_CURSOR_SECRET:\?.+\}$/);
+    });
+
     test('publishes the port the image listens on', () => {
       const dockerfile = existsSync(join(file, '../Dockerfile')) ? join(file, '../Dockerfile') : join(ROOT, 'Dockerfile');
       const port = envOf(dockerStages(dockerfile).at(-1) ?? []).PORT;

@@ -138,6 +138,14 @@ describe('kiln serve names a database it cannot connect to, and the setting to f
     );
   });
 
+  test('no KILN_CURSOR_SECRET on PostgreSQL: every instance must sign cursors with the same key', async () => {
+    const err = await serveFails({ DATABASE_URL: TEST_DATABASE_URL, KILN_CURSOR_SECRET: '' });
+    assert.equal(
+      err,
+      'kiln serve: KILN_CURSOR_SECRET is not set: on PostgreSQL every instance must sign pagination cursors with the same key, or a cursor from one is refused by another and after a restart. Set it to at least 32 random bytes (e.g. `openssl rand -base64 48`), the same on every instance\n',
+    );
+  });
+
   test('a port in use by another process', async () => {
     const port = await listen();
     const err = await serveFails({ PORT: String(port) }, ['--migrate']);

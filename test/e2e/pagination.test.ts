@@ -140,20 +140,23 @@ for (const backend of BACKENDS) {
     test('a tampered, garbage or foreign cursor is refused', async () => {
       const first = await page(server, 'sort=-rank&limit=3');
       const cursor = first.page.nextCursor as string;
-      const [payload, signature] = cursor.split('.') as [string, string];
+      const [keyId, payload, signature] = cursor.split('.') as [string, string, string];
       const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString());
       const forged = Buffer.from(JSON.stringify({ ...decoded, v: [0, 0] })).toString('base64url');
       const flip = (s: string) => s.slice(0, -1) + (s.endsWith('A') ? 'B' : 'A');
       const bad = [
-        `${forged}.${signature}`,
-        `${payload}.${flip(signature)}`,
-        `${flip(payload)}.${signature}`,
+        `${keyId}.${forged}.${signature}`,
+        `${keyId}.${payload}.${flip(signature)}`,
+        `${keyId}.${flip(payload)}.${signature}`,
+        `${flip(keyId)}.${payload}.${signature}`,
+        `${payload}.${signature}`,
         payload,
         `${cursor}.x`,
         'abc',
         '',
         '.',
         'a.b',
+        'a.b.c',
         'x'.repeat(4000),
       ];
       for (const value of bad) {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { TEST_JWT_SECRET } from './server.js';
+import { TEST_CURSOR_SECRET, TEST_JWT_SECRET } from './server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
@@ -28,6 +28,7 @@ export async function runCliProcess(args: string[], env: Record<string, string> 
       KILN_DATA_DIR: 'memory',
       KILN_LOG_LEVEL: 'warn',
       KILN_AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      KILN_CURSOR_SECRET: TEST_CURSOR_SECRET,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

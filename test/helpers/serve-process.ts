@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { BLOG_MODEL_PATH } from './blog.js';
-import { TEST_JWT_SECRET } from './server.js';
+import { TEST_CURSOR_SECRET, TEST_JWT_SECRET } from './server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
@@ -33,6 +33,7 @@ export async function spawnServe(env: Record<string, string>): Promise<ServeProc
       KILN_DATA_DIR: 'memory',
       KILN_LOG_LEVEL: 'info',
       KILN_AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      KILN_CURSOR_SECRET: TEST_CURSOR_SECRET,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

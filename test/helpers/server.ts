@@ -15,6 +15,9 @@ export const BACKENDS: Backend[] = (process.env.KILN_TEST_BACKENDS ?? 'pglite,po
 /** The HS256 key test servers sign access tokens with, unless a test sets its own. */
 export const TEST_JWT_SECRET = 'kiln-test-secret-that-is-long-enough-0123456789';
 
+/** The key test processes sign cursors with (`kiln serve` on PostgreSQL requires one). */
+export const TEST_CURSOR_SECRET = 'kiln-test-cursor-secret-0123456789abcdef';
+
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
