@@ -12,6 +12,7 @@ import type { Settings } from '../config/settings.js';
 import type { Operations } from '../core/operations.js';
 import type { JsonSchema } from '../core/schemas.js';
 import type { Database } from '../db/database.js';
+import { createKilnTables } from '../db/kiln-tables.js';
 import type { AnyRoute } from '../extensions/types.js';
 import type { AuthModel, Model } from '../model/ir.js';
 import type { Authenticator } from '../pipeline/authenticate.js';
@@ -124,7 +125,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth | undefined
   const auth = options.model.auth;
   if (!auth) return undefined;
   const describeOnly = options.describeOnly ?? false;
-  if (!describeOnly) for (const statement of AUTH_TABLES) await options.db.query(statement);
+  if (!describeOnly) await createKilnTables(options.db, AUTH_TABLES);
   const accountsModel = auth.accounts;
   const resource = accountsModel && options.model.resourcesByName.get(accountsModel.resource);
   const redis = options.settings.redisUrl && !describeOnly ? connectRedis(options.settings.redisUrl, options.settings.redisKeyPrefix, options.log) : undefined;

@@ -19,6 +19,7 @@ import { CursorCodec } from '../core/cursor.js';
 import { DatabaseErrorMapper } from '../core/database-errors.js';
 import { Operations } from '../core/operations.js';
 import type { Database } from '../db/database.js';
+import { createKilnTables } from '../db/kiln-tables.js';
 import { openDatabase } from '../db/open.js';
 import type { AccountsModel, Model, Resource } from '../model/ir.js';
 import { loadModel } from '../model/load.js';
@@ -230,7 +231,7 @@ export async function withAuthCli<T>(parsed: Parsed, model: Model, work: (cli: A
     if (!table?.found) {
       throw new CommandError(`the database has no table ${resource.table} yet: apply the model's migrations first ("kiln migrate up")`);
     }
-    for (const statement of AUTH_TABLES) await db.query(statement);
+    await createKilnTables(db, AUTH_TABLES);
     // Sessions live in Redis when REDIS_URL is set: ending them means reaching it.
     redis = settings.redisUrl ? new Redis(settings.redisUrl, { keyPrefix: settings.redisKeyPrefix, maxRetriesPerRequest: 1, connectTimeout: 5000 }) : undefined;
     redis?.on('error', () => {}); // a failed command reports it; the event would only repeat it

@@ -21,6 +21,8 @@ export interface CliOptions {
   migrations?: string;
   /** `serve --migrate`: apply pending migrations on start. */
   migrate?: boolean;
+  /** `serve --workers N`: processes sharing the port (src/cli/workers.ts). */
+  workers?: number;
   allowDestructive?: boolean;
   name?: string;
   rename?: string[];
@@ -39,6 +41,7 @@ const FLAGS = {
   seed: { type: 'string' },
   migrations: { type: 'string' },
   migrate: { type: 'boolean' },
+  workers: { type: 'string' },
   name: { type: 'string' },
   rename: { type: 'string', multiple: true },
   'no-renames': { type: 'boolean' },
@@ -49,7 +52,7 @@ const FLAGS = {
 
 const DATABASE_FLAGS = ['model', 'config', 'migrations', 'help'];
 const ALLOWED: Record<Invocation, readonly string[]> = {
-  serve: ['model', 'config', 'port', 'seed', 'migrations', 'migrate', 'help'],
+  serve: ['model', 'config', 'port', 'seed', 'migrations', 'migrate', 'workers', 'help'],
   dev: ['model', 'config', 'port', 'seed', 'migrations', 'rename', 'no-renames', 'backfill', 'allow-destructive', 'help'],
   init: ['help'],
   check: ['model', 'help'],
@@ -126,6 +129,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`kiln ${name}: --port must be a whole number from 0 to 65535\n\n${commandUsage(name)}`);
     return 2;
   }
+  const workers = values.workers === undefined ? undefined : /^\d+$/.test(values.workers) ? Number(values.workers) : Number.NaN;
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
+    console.error(`kiln ${name}: --workers must be a whole number from 1 to 64\n\n${commandUsage(name)}`);
+    return 2;
+  }
   const count = name !== 'migrate down' || positionals[0] === undefined ? undefined : Number(positionals[0]);
   if (count !== undefined && !(Number.isInteger(count) && count >= 1)) {
     console.error(`kiln ${name}: N must be a whole number of migrations, at least 1\n\n${commandUsage(name)}`);
@@ -138,6 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     seed: values.seed,
     migrations: values.migrations,
     migrate: values.migrate,
+    workers,
     allowDestructive: values['allow-destructive'],
     name: values.name,
     rename: values.rename,
@@ -156,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (name) {
       case 'serve':
-        return await runServe(options);
+        return await runServe(options, argv);
       case 'dev':
         return await runDev(options);
       case 'check':

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { StartupError } from '../config/startup-error.js';
@@ -17,6 +18,7 @@ import type { CliOptions } from './main.js';
 import { migrationsDir } from './migrate.js';
 import { settingsFor } from './settings-file.js';
 import { isUserError } from './user-errors.js';
+import { refuseWorkersWithoutPostgres, runPrimary } from './workers.js';
 
 /**
  * How long after the signal open keep-alive connections may still bring a request, answered 503
@@ -31,22 +33,30 @@ const DRAIN_MS = 1000;
  * keep-alive connections with 503 for the drain window, let in-flight requests finish, close the pool.
  * Past KILN_SHUTDOWN_TIMEOUT_MS it exits with 1 rather than hang.
  */
-export async function runServe(options: CliOptions): Promise<number> {
+export async function runServe(options: CliOptions, argv: readonly string[] = []): Promise<number> {
   const settings = await settingsFor(options);
   requireCursorSecret(settings);
+  const workers = options.workers ?? 1;
+  refuseWorkersWithoutPostgres(settings, workers);
   const model = await loadModel(options.model);
+  if (workers > 1 && cluster.isPrimary) return runPrimary(options, settings, model, argv);
   const log = (line: string) => console.error(`kiln serve: ${line}`);
+  // A worker of --workers: the primary applied the migrations and the seed; the first worker shows the banner.
+  const worker = cluster.isWorker ? cluster.worker : undefined;
   const kiln = await startKiln({
     model,
     settings,
-    seedFile: options.seed,
-    schema: { mode: 'migrations', dir: migrationsDir(options), apply: options.migrate, log },
+    seedFile: worker ? undefined : options.seed,
+    schema: { mode: 'migrations', dir: migrationsDir(options), apply: worker ? false : options.migrate, log },
   });
-  console.error(banner(kiln, model, settings, options));
+  if (!worker || worker.id === 1) console.error(banner(kiln, model, settings, options));
   const signal = await new Promise<NodeJS.Signals>((done) => {
     process.once('SIGTERM', () => done('SIGTERM'));
     process.once('SIGINT', () => done('SIGINT'));
   });
+  // A second signal (Ctrl+C reaches a worker and its primary, which passes it on) must not kill the drain.
+  const ignore = () => {};
+  process.on('SIGTERM', ignore).on('SIGINT', ignore);
   const drainMs = Math.min(DRAIN_MS, Math.floor(settings.shutdownTimeoutMs / 2));
   kiln.app.log.info({ signal, drainMs }, 'shutting down');
   const timer = setTimeout(() => {

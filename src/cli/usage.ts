@@ -38,7 +38,8 @@ ${CONFIG}
   --port N                port to listen on (overrides PORT)
   --seed PATH             JSON records to load when the database is empty
 ${MIGRATIONS}
-  --migrate               apply pending migrations before serving (without it, pending migrations stop the start)`,
+  --migrate               apply pending migrations before serving (without it, pending migrations stop the start)
+  --workers N             serve from N processes sharing the port (PostgreSQL only); a worker that dies is replaced`,
   dev: `${MODEL}
 ${CONFIG}
   --port N                port to listen on

@@ -6,6 +6,7 @@
  * the tables created on the way are rolled back with it.
  */
 import type { Database } from '../db/database.js';
+import { KILN_TABLES_LOCK } from '../db/kiln-tables.js';
 import type { Model } from '../model/ir.js';
 import { createAll, INTERNAL_TABLES } from '../sql/ddl.js';
 import { ident } from '../sql/fragments.js';
@@ -28,6 +29,8 @@ export async function ensureSchema(db: Database, model: Model, schema: string): 
   const snapshot = snapshotOf(model);
   const { tables } = snapshot;
   return db.transaction(async (tx) => {
+    // Servers starting together on one schema take turns (see kiln-tables.ts).
+    if (db.kind === 'postgres') await tx.query(KILN_TABLES_LOCK);
     const before = await introspect(tx);
     const missing = tables.filter((t) => !before.has(t.name));
     for (const statement of [...createAll(missing), ...Object.values(INTERNAL_TABLES)]) await tx.query(statement);

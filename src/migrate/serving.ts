@@ -1,5 +1,6 @@
 /** What `kiln serve` does with migrations before it listens (see startKiln's `schema` option). */
 import type { Database } from '../db/database.js';
+import { createKilnTables } from '../db/kiln-tables.js';
 import type { Model } from '../model/ir.js';
 import { INTERNAL_TABLES } from '../sql/ddl.js';
 import { ident } from '../sql/fragments.js';
@@ -23,5 +24,5 @@ export async function prepareMigratedSchema(db: Database, model: Model, schema: 
   if (options.apply) await migrateUp(db, options.dir, { log: options.log });
   await assertReadyToServe(db, options.dir, model);
   // Kiln's own bookkeeping tables are not part of the model's migrations.
-  for (const statement of Object.values(INTERNAL_TABLES)) await db.query(statement);
+  await createKilnTables(db, Object.values(INTERNAL_TABLES));
 }

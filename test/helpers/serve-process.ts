@@ -19,11 +19,12 @@ export interface ServeProcess {
 }
 
 /**
- * Runs `kiln serve --migrate` on the blog model in a child process, with `env` over a local default
- * (embedded in-memory database, a free port on 127.0.0.1), and waits for its banner.
+ * Runs `kiln serve --migrate` on the blog model (and `args`) in a child process, with `env` over a local
+ * default (embedded in-memory database, a free port on 127.0.0.1), and waits for its banner.
  */
-export async function spawnServe(env: Record<string, string>): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', 'serve', '--migrate', '--model', BLOG_MODEL_PATH], {
+export async function spawnServe(env: Record<string, string>, args: readonly string[] = []): Promise<ServeProcess> {
+  const cli = ['serve', '--migrate', '--model', BLOG_MODEL_PATH, ...args];
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', ...cli], {
     cwd: ROOT,
     env: {
       ...process.env,
