@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveSettings, SETTINGS } from '../../src/config/settings.js';
 import { runCli } from '../helpers/run-cli.js';
-import { BACKENDS, createTestDatabase, TEST_DATABASE_URL } from '../helpers/server.js';
+import { BACKENDS, createTestDatabase, TEST_CURSOR_SECRET, TEST_DATABASE_URL } from '../helpers/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TEMPLATES = join(ROOT, 'templates/init');
@@ -240,6 +240,7 @@ describe('a project made by kiln init, with kilnjs linked to this repository', (
       try {
         const env = {
           DATABASE_URL: database ? TEST_DATABASE_URL : '',
+          KILN_CURSOR_SECRET: database ? TEST_CURSOR_SECRET : '',
           KILN_DB_SCHEMA: database?.schema ?? 'public',
           KILN_DATA_DIR: join(work, 'shop-data'),
           HOST: '127.0.0.1',

@@ -10,7 +10,7 @@ import { openPglite } from '../../src/db/pglite.js';
 import { ensureSchema, SchemaMismatchError } from '../../src/migrate/ensure-schema.js';
 import { startKiln } from '../../src/start.js';
 import { BLOG_MODEL_PATH, blogModel } from '../helpers/blog.js';
-import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
+import { BACKENDS, createTestDatabase, TEST_CURSOR_SECRET, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
 
 async function runCli(argv: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -61,7 +61,7 @@ for (const backend of BACKENDS) {
         return {
           db: test.db,
           schema: test.schema,
-          env: { DATABASE_URL: TEST_DATABASE_URL, KILN_DB_SCHEMA: test.schema, KILN_DATA_DIR: '' },
+          env: { DATABASE_URL: TEST_DATABASE_URL, KILN_DB_SCHEMA: test.schema, KILN_DATA_DIR: '', KILN_CURSOR_SECRET: TEST_CURSOR_SECRET },
           release: async () => {},
           reopen: async () => {},
         };

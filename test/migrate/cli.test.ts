@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
+import { BACKENDS, createTestDatabase, TEST_CURSOR_SECRET, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
 import { kiln, tempDir } from './helpers.js';
 
 const notes = (fields: object) => JSON.stringify({ resources: { notes: { fields } } });
@@ -47,7 +47,9 @@ for (const backend of BACKENDS) {
       tmp = tempDir();
       modelPath = join(tmp.dir, 'model.json');
       env =
-        backend === 'postgres' ? { DATABASE_URL: TEST_DATABASE_URL, KILN_DB_SCHEMA: db.schema } : { DATABASE_URL: '', KILN_DATA_DIR: join(tmp.dir, 'data') };
+        backend === 'postgres'
+          ? { DATABASE_URL: TEST_DATABASE_URL, KILN_DB_SCHEMA: db.schema, KILN_CURSOR_SECRET: TEST_CURSOR_SECRET }
+          : { DATABASE_URL: '', KILN_DATA_DIR: join(tmp.dir, 'data') };
     });
     after(async () => {
       await db.dispose();
