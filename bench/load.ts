@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import type { BenchRequest } from './graphql.js';
 
 export interface LoadOptions {
   readonly connections: number;
@@ -30,10 +31,10 @@ export interface LoadResult {
 }
 
 /**
- * Drives `url` with autocannon; `nextPath` gives the path of each request, so the load spreads over
- * many rows instead of hitting one cached row.
+ * Drives `url` with autocannon; `nextRequest` gives each request, so the load spreads over many rows
+ * instead of hitting one cached row.
  */
-export function measure(url: string, nextPath: () => string, options: LoadOptions): Promise<Sample> {
+export function measure(url: string, nextRequest: () => BenchRequest, options: LoadOptions): Promise<Sample> {
   const latencies: number[] = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
@@ -42,7 +43,15 @@ export function measure(url: string, nextPath: () => string, options: LoadOption
         connections: options.connections,
         duration: options.duration,
         headers: { ...options.headers },
-        requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: nextPath() }) }],
+        requests: [
+          {
+            setupRequest: (request) => {
+              const { method, path, body } = nextRequest();
+              if (body === undefined) return { ...request, method, path };
+              return { ...request, method, path, body, headers: { ...request.headers, 'content-type': 'application/json' } };
+            },
+          },
+        ],
       },
       (error, result) => {
         if (error) return reject(error);

@@ -1,9 +1,19 @@
 import type { DatasetSize } from './dataset.js';
+import { asRestList, type BenchRequest, graphqlListRequests } from './graphql.js';
 
-/** The servers of a run: the hand-written baseline, Kiln on the open blog, Kiln on the blog with a row rule (bench/models.ts). */
-export type ServerName = 'baseline' | 'kiln' | 'kilnRule';
+/**
+ * The servers of a run: the hand-written baseline, Kiln on the open blog, Kiln on the blog with a row
+ * rule (bench/models.ts), and a second Kiln on the open blog for GraphQL (so the REST and the GraphQL
+ * reads each have a process, and its CPU, of their own).
+ */
+export type ServerName = 'baseline' | 'kiln' | 'kilnRule' | 'kilnGraphql';
 
-export const SERVER_LABELS: Readonly<Record<ServerName, string>> = { baseline: 'baseline', kiln: 'kiln', kilnRule: 'kiln, row rule' };
+export const SERVER_LABELS: Readonly<Record<ServerName, string>> = {
+  baseline: 'baseline',
+  kiln: 'kiln',
+  kilnRule: 'kiln, row rule',
+  kilnGraphql: 'kiln, GraphQL',
+};
 
 export interface Read {
   /** Name for BENCH_READS. */
@@ -20,6 +30,18 @@ export interface Read {
    * it is not the same request: a rule changes which rows come back, and a filter shows which.
    */
   readonly referencePath?: (path: string) => string;
+  /**
+   * What the second server is sent instead of GET `paths` (the GraphQL read), and its answer turned
+   * into the first server's form for the check that both answer alike.
+   */
+  readonly subject?: { requests(size: DatasetSize): () => BenchRequest; asReference(body: string): string };
+}
+
+/** The requests of a read for one of its two servers (0: the first, 1: the second). */
+export function requestsOf(read: Read, side: 0 | 1, size: DatasetSize): () => BenchRequest {
+  if (side === 1 && read.subject) return read.subject.requests(size);
+  const next = read.paths(size);
+  return () => ({ method: 'GET', path: next() });
 }
 
 /** The account the bench's access token names (bench/access-token.ts). */
@@ -61,6 +83,13 @@ export function reads(accessToken: string): readonly Read[] {
       referencePath: (path) => (path.includes(`authorId=${CALLER_ID}&`) ? path : `${path}&status=published`),
     },
     {
+      key: 'listGraphql',
+      name: 'the same page from GraphQL: REST / POST /graphql { posts(filter: { authorId }, limit: 20) { items { … author { … } } page } }',
+      servers: ['kiln', 'kilnGraphql'],
+      paths: listPaths,
+      subject: { requests: graphqlListRequests, asReference: asRestList },
+    },
+    {
       key: 'listRuleByHand',
       name: 'GET /v1/posts?authorId=…&limit=20&include=author, Bearer JWT: row rule',
       servers: ['baseline', 'kilnRule'],
@@ -75,15 +104,21 @@ export async function assertSameAnswers(urls: Readonly<Partial<Record<ServerName
   for (const read of reads) {
     const [reference, subject] = read.servers.map((name) => urls[name] as string) as [string, string];
     const next = read.paths(size);
+    const nextSubject = requestsOf(read, 1, size);
     for (let i = 0; i < 10; i++) {
       const path = next();
       const expected = read.referencePath?.(path) ?? path;
-      const init = { headers: read.headers ?? {} };
-      const [b, k] = await Promise.all([fetch(`${reference}${expected}`, init), fetch(`${subject}${path}`, init)]);
+      const request = nextSubject();
+      const headers = { ...read.headers, ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) };
+      const [b, k] = await Promise.all([
+        fetch(`${reference}${expected}`, { headers: read.headers ?? {} }),
+        fetch(`${subject}${request.path}`, { method: request.method, headers, body: request.body }),
+      ]);
       // Cursors are compared by what they are for (the next page), not by their bytes: Kiln binds a
       // signed-in caller's cursor to them, which the baseline's hand-written cursor does not.
       const withoutCursor = (body: string) => body.replace(/"nextCursor":"[^"]*"/, '"nextCursor":"…"');
-      const [bodyB, bodyK] = [withoutCursor(await b.text()), withoutCursor(await k.text())];
+      const asReference = read.subject?.asReference ?? ((body: string) => body);
+      const [bodyB, bodyK] = [withoutCursor(await b.text()), withoutCursor(asReference(await k.text()))];
       if (b.status !== 200 || k.status !== 200 || bodyB !== bodyK) {
         let at = 0;
         while (at < bodyB.length && bodyB[at] === bodyK[at]) at++;

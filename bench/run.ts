@@ -9,7 +9,7 @@
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   KILN_DB_POOL_MAX   pool size of both servers (default 10, Kiln's default)
  *   BENCH_DATABASE_URL PostgreSQL to use (default postgres://postgres@127.0.0.1:5432/test)
- *   BENCH_READS        comma-separated keys of the reads to run (default all: byId,byIdAuth,list,listRule,listRuleByHand)
+ *   BENCH_READS        comma-separated keys of the reads to run (default all: byId,byIdAuth,list,listRule,listGraphql,listRuleByHand)
  *   BENCH_PROFILE=1    run the servers with --cpu-prof; profiles land in bench/.profiles/{baseline,kiln,kilnRule}/
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { postgresCpu, postgresCpuBetween, processCpuSeconds, withApplicationName
 import { createDataset, type Dataset } from './dataset.js';
 import { measure, type Sample, summarize } from './load.js';
 import { benchModel, ROW_RULE } from './models.js';
-import { reads as allReads, assertSameAnswers, type Read, SERVER_LABELS, type ServerName } from './reads.js';
+import { reads as allReads, assertSameAnswers, type Read, requestsOf, SERVER_LABELS, type ServerName } from './reads.js';
 import { byHandCost, costRatio, formatTable, machine, type ReadResult, ruleCost } from './report.js';
 
 const here = import.meta.dirname;
@@ -73,6 +73,8 @@ async function main(): Promise<number> {
       KILN_CURSOR_SECRET: CURSOR_SECRET,
       ...BENCH_AUTH_ENV,
       KILN_LOG_LEVEL: 'info',
+      // As deployed: graphql-js checks its own types more slowly outside production (jsutils/instanceOf).
+      NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: '0',
     };
@@ -82,6 +84,7 @@ async function main(): Promise<number> {
       baseline: { script: 'baseline.ts', stdout: 'ignore' },
       kiln: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'open' }, stdout: logFd },
       kilnRule: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'rule' }, stdout: logFd },
+      kilnGraphql: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'open' }, stdout: logFd },
     };
     const names = (Object.keys(scripts) as ServerName[]).filter((name) => needed.has(name));
     const started = await Promise.allSettled(
@@ -142,7 +145,8 @@ async function main(): Promise<number> {
 async function compare(read: Read, dataset: Dataset, reference: ServerProcess, subject: ServerProcess): Promise<ReadResult> {
   const load = { connections: config.connections, duration: config.duration / config.rounds, headers: read.headers };
   process.stdout.write(`${read.name}: warm-up …`);
-  for (const server of [reference, subject]) await measure(server.url, read.paths(dataset.size), { ...load, duration: config.warmup });
+  const requests = (server: ServerProcess) => requestsOf(read, server === reference ? 0 : 1, dataset.size);
+  for (const server of [reference, subject]) await measure(server.url, requests(server), { ...load, duration: config.warmup });
   const samples = new Map<ServerProcess, Sample[]>([
     [reference, []],
     [subject, []],
@@ -155,7 +159,7 @@ async function compare(read: Read, dataset: Dataset, reference: ServerProcess, s
     process.stdout.write(` round ${round + 1}/${config.rounds}`);
     for (const server of round % 2 === 0 ? [reference, subject] : [subject, reference]) {
       const [serverBefore, postgresBefore] = [processCpuSeconds(server.pid), postgresCpu()];
-      samples.get(server)?.push(await measure(server.url, read.paths(dataset.size), load));
+      samples.get(server)?.push(await measure(server.url, requests(server), load));
       const [serverAfter, postgresAfter] = [processCpuSeconds(server.pid), postgresCpu()];
       const used = cpu.get(server) as { server: number; postgres: number };
       used.server += serverAfter - serverBefore;

@@ -26,6 +26,22 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+/**
+ * The template every in-memory PGlite of the run starts from, in test processes and in the `kiln`
+ * processes they start (test/helpers/pglite-template.ts): made once here, before the test processes
+ * race to make it, unless the environment names one already.
+ */
+function pgliteTemplate() {
+  if (process.env.KILN_PGLITE_MEMORY_TEMPLATE) return process.env.KILN_PGLITE_MEMORY_TEMPLATE;
+  const make = "const m = await import('./test/helpers/pglite-template.ts'); process.stdout.write(await m.makePgliteTemplate(m.defaultTemplatePath()));";
+  const made = spawnSync('node', ['--import', 'tsx', '--input-type=module', '-e', make], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (made.status !== 0) {
+    console.error('could not make the template of in-memory PGlite databases (test/helpers/pglite-template.ts)');
+    process.exit(1);
+  }
+  return made.stdout;
+}
+
 // A directory of this run's own, so two runs at once (a narrowed one beside the whole suite) never mix.
 const coverageDir = resolve(`coverage/tmp-${process.pid}`);
 rmSync(coverageDir, { recursive: true, force: true });
@@ -33,7 +49,7 @@ mkdirSync(coverageDir, { recursive: true });
 
 const run = spawnSync('node', ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, NODE_ENV: 'test', NODE_V8_COVERAGE: coverageDir },
+  env: { ...process.env, NODE_ENV: 'test', NODE_V8_COVERAGE: coverageDir, KILN_PGLITE_MEMORY_TEMPLATE: pgliteTemplate() },
 });
 
 for (const name of readdirSync(coverageDir)) {

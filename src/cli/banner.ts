@@ -2,6 +2,8 @@ import { join, relative } from 'node:path';
 import { accessTableOf, openAccessLines, rolesSummary, tableLines } from '../access/access-table.js';
 import type { Settings } from '../config/settings.js';
 import { shownDataDir } from '../db/data-dir-lock.js';
+import { GRAPHQL_PATH } from '../graphql/endpoint.js';
+import { GRAPHIQL_PATH, servesGraphiql } from '../graphql/graphiql.js';
 import type { Model } from '../model/ir.js';
 import type { RunningKiln } from '../start.js';
 import type { CliOptions } from './main.js';
@@ -22,6 +24,7 @@ export function banner(kiln: RunningKiln, model: Model, settings: Settings, opti
     `  API       ${kiln.url}${settings.apiPrefix}  (${model.resources.map((r) => `/${r.path}`).join(', ')})`,
     `  Docs      ${kiln.url}/docs`,
     `  OpenAPI   ${kiln.url}/openapi.json`,
+    `  GraphQL   ${graphqlLine(kiln, settings, dev)}`,
     `  Health    ${kiln.url}/healthz  ${kiln.url}/readyz`,
     `  Database  ${db}`,
     `  Schema    migrations in ${relative(process.cwd(), migrationsDir(options)) || '.'}`,
@@ -31,6 +34,13 @@ export function banner(kiln: RunningKiln, model: Model, settings: Settings, opti
     ...seedLine(kiln, options),
     'Press Ctrl+C to stop.',
   ].join('\n');
+}
+
+/** Where GraphQL is served, and GraphiQL beside it when it is (not in production: src/graphql/graphiql.ts). */
+function graphqlLine(kiln: RunningKiln, settings: Settings, dev: boolean): string {
+  if (!settings.graphql) return 'off (set KILN_GRAPHQL=true to serve /graphql)';
+  const ide = servesGraphiql(settings, dev) ? `  (GraphiQL: ${kiln.url}${GRAPHIQL_PATH})` : '';
+  return `${kiln.url}${GRAPHQL_PATH}${ide}`;
 }
 
 /**

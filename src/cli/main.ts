@@ -4,6 +4,7 @@ import { runAccounts } from './accounts.js';
 import { runApiKeys } from './api-keys.js';
 import { runAuth } from './auth-keys.js';
 import { runCheck } from './check.js';
+import { runGraphql } from './graphql.js';
 import { runInit } from './init.js';
 import { runMigrate } from './migrate.js';
 import { defaultModelPath, MODEL_FILE_NAMES } from './model-path.js';
@@ -57,6 +58,7 @@ const ALLOWED: Record<Invocation, readonly string[]> = {
   init: ['help'],
   check: ['model', 'help'],
   openapi: ['model', 'config', 'help'],
+  graphql: ['model', 'config', 'help'],
   'migrate generate': ['model', 'migrations', 'name', 'rename', 'no-renames', 'backfill', 'allow-destructive', 'help'],
   'migrate up': DATABASE_FLAGS,
   'migrate down': DATABASE_FLAGS,
@@ -66,7 +68,7 @@ const ALLOWED: Record<Invocation, readonly string[]> = {
 };
 
 /** The commands that read the model file (the others need only the migrations beside it). */
-const LOADS_MODEL: readonly Invocation[] = ['serve', 'dev', 'check', 'openapi', 'migrate generate', 'migrate verify', 'migrate squash'];
+const LOADS_MODEL: readonly Invocation[] = ['serve', 'dev', 'check', 'openapi', 'graphql', 'migrate generate', 'migrate verify', 'migrate squash'];
 
 type Values = {
   -readonly [K in keyof typeof FLAGS]?: (typeof FLAGS)[K] extends { multiple: true }
@@ -172,6 +174,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCheck(options);
       case 'openapi':
         return await runOpenapi(options);
+      case 'graphql':
+        return await runGraphql(options);
       case 'init':
         return await runInit(options);
       default:

@@ -4,6 +4,7 @@ export const COMMANDS = {
   dev: 'Serve, migrate and restart when the model file (or a file it imports) changes',
   check: 'Validate a model and print its API surface (resources, routes, fields)',
   openapi: 'Print the OpenAPI 3.1 document of a model',
+  graphql: 'Print the GraphQL schema (SDL) of a model',
   migrate: 'Generate, apply, revert and check SQL migrations of the model',
   auth: 'Manage the keys of authentication (auth keygen: a signing key for KILN_AUTH_JWT_KEYS)',
   accounts: 'Create, list, disable and enable accounts and set their roles (a model with auth.accounts)',
@@ -53,6 +54,8 @@ ${MIGRATIONS}
   init: '  DIR                     folder to create the project in (empty or missing); default the current one',
   openapi: `${MODEL}
   --config PATH           settings file (prefix, limits, public URL)`,
+  graphql: `${MODEL}
+  --config PATH           settings file (limits, page sizes)`,
   'migrate generate': `${MODEL}
 ${MIGRATIONS}
   --name NAME             name of the migration, e.g. add-post-slug

@@ -227,6 +227,63 @@ export const SETTINGS = {
     default: true,
     description: 'Serve the GraphQL API at /graphql (queries, mutations and subscriptions over WebSocket) from the same operations as REST.',
   }),
+  graphqlMaxDepth: spec({
+    env: 'KILN_GRAPHQL_MAX_DEPTH',
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 100,
+    description:
+      'Deepest nesting of fields a GraphQL document may have, fragments expanded (`{ posts { items { id } } }` is 3); deeper is refused with KILN_GRAPHQL_TOO_DEEP before it runs.',
+  }),
+  graphqlMaxCost: spec({
+    env: 'KILN_GRAPHQL_MAX_COST',
+    kind: 'integer',
+    default: 5000,
+    min: 1,
+    max: 100000000,
+    description:
+      'Largest cost of a GraphQL document, counted before it runs in fields of records at worst: each field 1, the elements of a list their selection times the `limit` (or the number of `inputs` of a bulk mutation). A page of 20 posts of 10 fields, each with 20 comments of 5 fields, costs 2242. Above it: KILN_GRAPHQL_TOO_COSTLY.',
+  }),
+  graphqlMaxAliases: spec({
+    env: 'KILN_GRAPHQL_MAX_ALIASES',
+    kind: 'integer',
+    default: 30,
+    min: 0,
+    max: 10000,
+    description: 'Most aliased fields a GraphQL operation may run, fragments counted where spread (aliases repeat a field many times in one request).',
+  }),
+  graphqlMaxOperations: spec({
+    env: 'KILN_GRAPHQL_MAX_OPERATIONS',
+    kind: 'integer',
+    default: 5,
+    min: 1,
+    max: 1000,
+    description:
+      'Most operation definitions one GraphQL document may hold; only the one `operationName` names runs, but all are parsed and validated (GraphiQL sends every operation of its editor).',
+  }),
+  graphqlIntrospection: spec({
+    env: 'KILN_GRAPHQL_INTROSPECTION',
+    kind: 'string',
+    default: 'auto',
+    oneOf: ['auto', 'on', 'off'],
+    description:
+      'Whether GraphQL clients may query `__schema` and `__type` (`__typename` always works). `auto`: on under `kiln dev` and when NODE_ENV is not `production`, off with NODE_ENV=production.',
+  }),
+  graphqlTrustedDocuments: spec({
+    env: 'KILN_GRAPHQL_TRUSTED_DOCUMENTS',
+    kind: 'string',
+    default: '',
+    description:
+      'Path to a JSON manifest of trusted GraphQL documents, `{ "<sha256 hex>": "<document>" }` (the persisted documents of GraphQL Codegen), read and checked at start-up. Clients may then send `documentId` (or `extensions.persistedQuery.sha256Hash`, as Apollo does) instead of `query`.',
+  }),
+  graphqlTrustedOnly: spec({
+    env: 'KILN_GRAPHQL_TRUSTED_ONLY',
+    kind: 'boolean',
+    default: false,
+    description:
+      'Run only the documents of KILN_GRAPHQL_TRUSTED_DOCUMENTS: a `query` whose sha256 is not in the manifest is refused with KILN_GRAPHQL_DOCUMENT_NOT_TRUSTED.',
+  }),
   publicUrl: spec({
     env: 'KILN_PUBLIC_URL',
     kind: 'string',

@@ -131,6 +131,11 @@ export const ERRORS = {
   KILN_SHUTTING_DOWN: { status: 503, title: 'Server is shutting down', fix: 'Retry; another instance will answer.' },
   KILN_REDIS_UNAVAILABLE: { status: 503, title: 'Shared state unavailable', fix: 'Retry later; the operator should check Redis (REDIS_URL).' },
   KILN_AUTH_OIDC_UNAVAILABLE: { status: 503, title: 'Identity provider unavailable', fix: 'Retry later; the identity provider cannot be reached.' },
+  KILN_SUBSCRIPTION_LIMIT: {
+    status: 429,
+    title: 'Too many subscriptions',
+    fix: 'Close the subscriptions you no longer need (at most 20 per WebSocket connection, 10,000 per instance), and read events as fast as they come: a subscriber 1,000 events behind is closed.',
+  },
 } as const satisfies Record<string, { status: number; title: string; fix: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -12,6 +12,7 @@ import { withCallerValues } from '../access/caller-values.js';
 import { type FieldsOf, fieldResolver, NO_FIELD_LIMITS, shownWhere, viewOf } from '../access/field-access.js';
 import { refuseUnwritable } from '../access/field-writes.js';
 import type { Database, Queryable } from '../db/database.js';
+import type { ChangePublisher, ChangeType } from '../events/bus.js';
 import { bindOperations } from '../extensions/bound-operations.js';
 import { HookRunner } from '../extensions/hooks.js';
 import type { ResourceHooks } from '../extensions/types.js';
@@ -54,6 +55,8 @@ export interface OperationsOptions {
   /** Who may do what; every action is open when absent. */
   readonly policy?: AccessPolicy;
   readonly rateLimiters?: readonly RateLimiter[];
+  /** Told of every write once it committed (change events: src/events/). */
+  readonly events?: ChangePublisher;
 }
 
 const NOTHING_HIDDEN: ScopeOf = () => undefined;
@@ -67,6 +70,7 @@ export class Operations {
   readonly #policy: AccessPolicy;
   readonly #limiters: readonly RateLimiter[];
   readonly #hooks: HookRunner;
+  readonly #events: ChangePublisher | undefined;
   /** The field rules of one caller; the same constant NO_FIELD_LIMITS for everyone when nothing limits fields. */
   readonly #fieldsOf: (principal: Principal) => FieldsOf;
 
@@ -78,6 +82,7 @@ export class Operations {
     this.#fieldsOf = fieldResolver(this.#policy, options.compiled);
     this.#limiters = options.rateLimiters ?? [];
     this.#hooks = new HookRunner(options.compiled.model, options.errors);
+    this.#events = options.events;
   }
 
   get db(): Database {
@@ -132,8 +137,11 @@ export class Operations {
     const input = withCallerValues(r, [validated], ctx.principal)[0] as WriteInput;
     const hooks = this.#hooks.of(r);
     if (hooks) return this.#hookedCreate(ctx, r, hooks, [input], access, options, (rows) => rows[0] as Row);
-    const write = async (tx?: Queryable) =>
-      (await this.#guard(ctx, r, this.#execute.create(r, [input], access, { ...options, tx: tx ?? options.tx })))[0] as Row;
+    const write = async (tx = options.tx) => {
+      const rows = await this.#guard(ctx, r, this.#execute.create(r, [input], access, { ...options, tx }));
+      await this.#announce(tx, r, 'created', rows);
+      return rows[0] as Row;
+    };
     return options.around ? options.around(write) : ((await write()) as T);
   }
 
@@ -149,7 +157,11 @@ export class Operations {
     const inputs = withCallerValues(r, validated, ctx.principal);
     const hooks = this.#hooks.of(r);
     if (hooks) return this.#hookedCreate(ctx, r, hooks, inputs, access, options, (rows) => rows);
-    const write = (tx?: Queryable) => this.#guard(ctx, r, this.#execute.create(r, inputs, access, { ...options, tx: tx ?? options.tx }));
+    const write = async (tx = options.tx) => {
+      const rows = await this.#guard(ctx, r, this.#execute.create(r, inputs, access, { ...options, tx }));
+      await this.#announce(tx, r, 'created', rows);
+      return rows;
+    };
     return options.around ? options.around(write) : ((await write()) as T);
   }
 
@@ -175,10 +187,14 @@ export class Operations {
     // If-Match is compared with the ETag of what the caller is shown of the record.
     const view = options.ifMatch === undefined ? undefined : viewOf(r, this.#fieldsOf(ctx.principal)(r.resource));
     const hooks = this.#hooks.of(r);
-    if (!hooks) return this.#execute.remove(r, key, rows, options, view);
+    const snapshot = this.#events !== undefined;
+    if (!hooks) {
+      await this.#announce(options.tx, r, 'deleted', [{ id: key }], await this.#execute.remove(r, key, rows, options, view, snapshot));
+      return;
+    }
     const remove = async (tx?: Queryable) => {
       if (tx && hooks.beforeDelete) await this.#hooks.beforeDelete(r, key, { ctx, tx, ops: bindOperations(this, tx) });
-      await this.#execute.remove(r, key, rows, { ...options, tx }, view);
+      await this.#announce(tx, r, 'deleted', [{ id: key }], await this.#execute.remove(r, key, rows, { ...options, tx }, view, snapshot));
       if (hooks.afterDelete) await this.#hooks.afterCommit(tx, () => this.#hooks.after(r, 'afterDelete', ctx, { id: key }));
     };
     await this.#hookedWrite(hooks.beforeDelete !== undefined, options, remove);
@@ -192,6 +208,7 @@ export class Operations {
     const input = validateRecord(r, 'Update', { [relation]: ids });
     const rows = authorize(this.#policy, ctx, r.resource, 'update');
     await this.#execute.setLinks(r, key, relation, input.links.get(relation) ?? [], this.#writeAccess(ctx, r, rows, TRUE), options);
+    await this.#announce(options.tx, r, 'updated', [{ id: key }]);
   }
 
   /**
@@ -199,7 +216,7 @@ export class Operations {
    * after-hooks of the writes made in it run once it committed.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    if (!this.#hooks.queuesAfterCommit) return this.#execute.transaction(fn);
+    if (!this.#hooks.queuesAfterCommit && !this.#events) return this.#execute.transaction(fn);
     return this.#hooks.withQueue((inner) => this.#execute.transaction(inner), fn);
   }
 
@@ -214,13 +231,18 @@ export class Operations {
     refuseUnwritable(fields, [input], false);
     const access = this.#writeAccess(ctx, r, rows, rows, fields, replace);
     const hooks = this.#hooks.of(r);
-    if (!hooks) return this.#guard(ctx, r, this.#execute.update(r, key, input, access, { ...options, replace }));
+    if (!hooks) {
+      const row = await this.#guard(ctx, r, this.#execute.update(r, key, input, access, { ...options, replace }));
+      await this.#announce(options.tx, r, 'updated', [{ id: key }]);
+      return row;
+    }
     const update = async (tx?: Queryable) => {
       const changed =
         tx && hooks.beforeUpdate
           ? await this.#hooks.beforeWrite(r, 'beforeUpdate', variant, input, { ctx, tx, ops: bindOperations(this, tx), id: key })
           : input;
       const row = await this.#guard(ctx, r, this.#execute.update(r, key, changed, access, { ...options, replace, tx }));
+      await this.#announce(tx, r, 'updated', [{ id: key }]);
       if (hooks.afterUpdate) await this.#hooks.afterCommit(tx, () => this.#hooks.after(r, 'afterUpdate', ctx, row));
       return row;
     };
@@ -246,6 +268,7 @@ export class Operations {
         for (const input of inputs) outputs.push(await this.#hooks.beforeWrite(r, 'beforeCreate', 'Create', input, { ctx, tx, ops }));
       }
       const rows = await this.#guard(ctx, r, this.#execute.create(r, changed, access, { ...options, tx }));
+      await this.#announce(tx, r, 'created', rows);
       if (hooks.afterCreate)
         await this.#hooks.afterCommit(tx, async () => {
           for (const row of rows) await this.#hooks.after(r, 'afterCreate', ctx, row);
@@ -264,6 +287,20 @@ export class Operations {
   #hookedWrite<R>(transactional: boolean, options: WriteOptions, write: (tx?: Queryable) => Promise<R>): Promise<R> {
     if (options.tx) return write(options.tx);
     return transactional ? this.transaction(write) : write();
+  }
+
+  /**
+   * Publishes the change events of a write: at once when it committed already, or once the
+   * transaction the operations opened for it (ops.transaction, a hooked write) commits; nothing when it
+   * rolls back. In a transaction opened elsewhere, at once: its commit cannot be seen from here.
+   */
+  async #announce(tx: Queryable | undefined, r: CompiledResource, type: ChangeType, rows: readonly Row[], snapshot?: string): Promise<void> {
+    const events = this.#events;
+    if (!events) return;
+    const resource = r.resource.name;
+    await this.#hooks.afterCommit(tx, async () => {
+      for (const row of rows) events.publish({ resource, type, id: row.id as string | number, ...(snapshot !== undefined && { snapshot }) });
+    });
   }
 
   #rateLimit(ctx: RequestContext, operation: OperationName, r: CompiledResource): void | Promise<void> {

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import { policyFor } from '../access/policy.js';
 import type { Settings } from '../config/settings.js';
 import { CompiledModel } from '../core/compiled-model.js';
@@ -14,9 +15,16 @@ import { toProblem } from '../core/problem.js';
 import type { Database } from '../db/database.js';
 import { noDatabase } from '../db/no-database.js';
 import type { SqlLogMode } from '../db/sql-log.js';
+import type { EventBus } from '../events/bus.js';
+import { createEventBus } from '../events/create-bus.js';
 import type { AnyRoute } from '../extensions/types.js';
 import { registerGraphql } from '../graphql/endpoint.js';
+import { registerGraphiql, servesGraphiql } from '../graphql/graphiql.js';
+import { graphqlPaths } from '../graphql/limits-openapi.js';
+import { graphqlProtection } from '../graphql/protection.js';
 import { buildGraphqlSchema } from '../graphql/schema.js';
+import { subscriptionsOf } from '../graphql/subscriptions.js';
+import { serveSubscriptions } from '../graphql/ws-server.js';
 import type { Model } from '../model/ir.js';
 import { registerDocs } from '../openapi/docs-page.js';
 import { buildOpenApi } from '../openapi/document.js';
@@ -24,6 +32,7 @@ import type { Authenticator } from '../pipeline/authenticate.js';
 import type { AccessPolicy } from '../pipeline/authorize.js';
 import { type ContextOptions, createContext, limitsFrom, type RequestContext } from '../pipeline/context.js';
 import type { RateLimiter } from '../pipeline/rate-limit.js';
+import { EventStreams, wantsEventStream } from '../rest/event-stream.js';
 import { MethodTable } from '../rest/method-table.js';
 import { contextFactory } from '../rest/request-context.js';
 import { registerResourceRoutes } from '../rest/resource-routes.js';
@@ -45,6 +54,7 @@ import {
   type RequestLogger,
   requestId,
 } from './observability.js';
+import { type QuietSockets, trackQuietSockets } from './quiet-sockets.js';
 import { API_SECURITY_HEADERS } from './security-headers.js';
 
 export interface KilnAppOptions {
@@ -73,6 +83,10 @@ export interface KilnApp {
   readonly app: FastifyInstance;
   readonly ops: Operations;
   readonly openapi: Record<string, unknown>;
+  /** Change events: what subscriptions (GraphQL, /v1/{resource}/events) hear; publish() announces a write made outside the operations. */
+  readonly events: EventBus;
+  /** The schema served at /graphql; undefined when GraphQL is off (KILN_GRAPHQL=false). */
+  readonly graphqlSchema: GraphQLSchema | undefined;
   /** A context for calling `ops` directly (scripts, tests, custom code): the limits of the settings, anonymous unless told. */
   context(options?: Partial<ContextOptions>): RequestContext;
   /**
@@ -103,9 +117,18 @@ export async function describeApi(model: Model, settings: Settings): Promise<Rec
   return kiln.openapi;
 }
 
+/** The GraphQL schema a server for this model and these settings serves (`kiln graphql`), assembled as describeApi does, GraphQL on. */
+export async function describeGraphql(model: Model, settings: Settings): Promise<GraphQLSchema> {
+  const kiln = await assembleApp({ model, settings: { ...settings, graphql: true, logLevel: 'silent' }, db: noDatabase() }, true);
+  await kiln.close();
+  return kiln.graphqlSchema as GraphQLSchema;
+}
+
 async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Promise<KilnApp> {
   const { model, settings, db } = options;
   let closing = false;
+  let shutdown: Promise<void> | undefined;
+  let databaseClosed: Promise<void> | undefined;
   const logDestination = logDestinationFor(settings.logFormat as LogFormat, options.logStream);
   // What the hooks add to every response, for the answers given before any hook runs (router and HTTP parser errors).
   const beforeHooks: BeforeHooks = { logRequest: () => {} };
@@ -136,6 +159,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
   useProblemTypeBase(app, settings.problemTypeBase);
+  const quietSockets = trackQuietSockets(app.server);
   // Our JSON parser replaces Fastify's (json-body.ts); other media types, application/*+json included, are 415.
   app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: settings.bodyLimit }, (_req, body, done) => {
@@ -155,7 +179,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
       refuseWhileClosing(reply);
       return;
     }
-    if (req.url.startsWith(apiBase) && !acceptsJson(req.headers.accept)) {
+    if (req.url.startsWith(apiBase) && !acceptsJson(req.headers.accept) && !wantsEventStream(req.url, req.headers.accept)) {
       sendProblem(reply, new KilnError('KILN_NOT_ACCEPTABLE', { detail: 'this API answers only application/json; send Accept: application/json' }));
       return;
     }
@@ -180,6 +204,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
 
   const limits = limitsFrom(settings);
   const compiled = new CompiledModel(model, limits);
+  const events = await createEventBus(settings, app.log, { connect: !describeOnly });
   const ops = new Operations({
     db,
     compiled,
@@ -187,6 +212,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     errors: new DatabaseErrorMapper(model),
     policy: options.access ?? policyFor(model),
     rateLimiters: options.rateLimiters,
+    events,
   });
   const methods = new MethodTable();
   app.addHook('onRoute', (route) => {
@@ -203,12 +229,31 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     prefix: settings.apiPrefix,
     idempotencyTtlHours: settings.idempotencyTtlHours,
   };
-  for (const resource of model.resources) registerResourceRoutes(app, compiled.of(resource), routeDeps);
+  const streams = new EventStreams();
+  for (const resource of model.resources) {
+    registerResourceRoutes(app, compiled.of(resource), routeDeps);
+    streams.register(app, compiled.of(resource), { ...routeDeps, bus: events });
+  }
   const customRoutes = routesToServe(model, [...(auth?.routes ?? []), ...(options.routes ?? [])], settings.apiPrefix);
   auth?.register(app);
   registerCustomRoutes(app, customRoutes, routeDeps);
   registerHealth(app, db);
-  if (settings.graphql) registerGraphql(app, { schema: buildGraphqlSchema(compiled), ops, contextOf: routeDeps.contextOf });
+  const graphqlSchema = settings.graphql ? buildGraphqlSchema(compiled, { limits, extend: subscriptionsOf(compiled, events, limits) }) : undefined;
+  const protection = graphqlSchema && graphqlProtection(settings, options.dev ?? false);
+  if (graphqlSchema) registerGraphql(app, { schema: graphqlSchema, ops, contextOf: routeDeps.contextOf, protection });
+  const sockets =
+    graphqlSchema && !describeOnly
+      ? serveSubscriptions(app.server, {
+          ...settings,
+          schema: graphqlSchema,
+          ops,
+          contextOf: routeDeps.contextOf,
+          protection,
+          log: app.log,
+          maxPayload: settings.bodyLimit,
+        })
+      : undefined;
+  if (servesGraphiql(settings, options.dev ?? false)) registerGraphiql(app, options.title ?? model.api.title);
   const openapi = buildOpenApi(model, {
     title: options.title,
     version: options.version,
@@ -217,7 +262,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     problemTypeBase: settings.problemTypeBase,
     limits: settings,
     routes: customRoutes,
-    extraPaths: auth?.paths,
+    extraPaths: { ...auth?.paths, ...(protection && graphqlPaths(protection)) },
     security: { ...settings, dev: options.dev ?? false },
     publicRoutes: auth?.routes,
   });
@@ -234,18 +279,34 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     app,
     ops,
     openapi,
+    events,
+    graphqlSchema,
     context: (options = {}) => createContext({ limits, ...options }),
+    // The app closes once: a second call (a test's cleanup after the test closed it, a signal during
+    // shutdown) waits for the first, and closes the database if the first kept it.
     async close({ keepDatabase = false, drainMs = 0 } = {}) {
-      closing = true;
-      clearInterval(sweeper);
-      await drainConnections(app.server, drainMs);
-      await app.close();
-      await auth?.close();
-      stopSqlLog();
-      if (!options.logStream) await flushStdoutLog();
-      if (!keepDatabase) await db.close();
+      shutdown ??= closeApp(drainMs);
+      await shutdown;
+      if (!keepDatabase) {
+        databaseClosed ??= db.close();
+        await databaseClosed;
+      }
     },
   };
+
+  async function closeApp(drainMs: number): Promise<void> {
+    closing = true;
+    clearInterval(sweeper);
+    // Open subscriptions would keep their connections, and so the drain, waiting forever.
+    streams.close();
+    await sockets?.close();
+    await drainConnections(app.server, quietSockets, drainMs);
+    await app.close();
+    await events.close();
+    await auth?.close();
+    stopSqlLog();
+    if (!options.logStream) await flushStdoutLog();
+  }
 }
 
 /**
@@ -262,7 +323,7 @@ function checkingInterval(timeoutMs: number): number {
  * would have the client's request meet a reset. Then the connections still idle are closed, and the
  * promise resolves once the requests in flight are answered and their connections closed.
  */
-async function drainConnections(server: Server, windowMs: number): Promise<void> {
+async function drainConnections(server: Server, quiet: QuietSockets, windowMs: number): Promise<void> {
   if (!server.listening) return;
   // net.Server#close only stops listening; http.Server#close would also close the idle connections now.
   const closed = new Promise<void>((done) => NetServer.prototype.close.call(server, () => done()));
@@ -271,8 +332,12 @@ async function drainConnections(server: Server, windowMs: number): Promise<void>
   clearTimeout(timer);
   // A response begun before shutdown ends without Connection: close and leaves its connection idle:
   // keep closing idle connections until none is left.
-  server.closeIdleConnections();
-  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  const closeIdle = () => {
+    server.closeIdleConnections();
+    quiet.closeQuiet();
+  };
+  closeIdle();
+  const sweep = setInterval(closeIdle, 100);
   await closed;
   clearInterval(sweep);
 }

@@ -5,9 +5,10 @@
  */
 import { idSchema, inputSchema, type JsonSchema, outputSchema, pageSchema } from '../core/schemas.js';
 import type { AnyRoute } from '../extensions/types.js';
-import type { Model, Resource } from '../model/ir.js';
+import type { AccessOperation, Model, Resource } from '../model/ir.js';
 import { DocumentAccess, type OperationErrors } from './access.js';
 import { customPaths } from './custom-paths.js';
+import { eventStreamPaths } from './event-paths.js';
 import { fitsField } from './examples.js';
 import { healthPaths, healthTag } from './health-paths.js';
 import { infoObject } from './info.js';
@@ -74,7 +75,8 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
     for (const variant of VARIANTS) schemas[names.of(r, variant)] = inputSchema(model, r, variant, idSchema, limits);
     schemas[names.of(r, 'Selection')] = read.selection;
     dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v)), names.of(r, 'Selection')], schemas, limits);
-    Object.assign(paths, resourcePaths(r, { names, access: (operation) => ruled.of(r, operation), operationId }, options));
+    const builders = { names, access: (operation: AccessOperation) => ruled.of(r, operation), operationId };
+    Object.assign(paths, resourcePaths(r, builders, options), eventStreamPaths(r, builders, options));
   }
   const recordRef = (name: string) => names.ref(model.resourcesByName.get(name) as Resource);
   // By method and path: the routes served are checked copies of the ones given (routesToServe).

@@ -73,6 +73,12 @@ const CODE_HEADERS: Partial<Record<ErrorCode, Record<string, JsonSchema>>> = {
       schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86400 },
     },
   },
+  KILN_SUBSCRIPTION_LIMIT: {
+    'Retry-After': {
+      description: 'Seconds to wait before subscribing again.',
+      schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86400 },
+    },
+  },
 };
 
 function headersOf(codes: readonly ErrorCode[]): Record<string, JsonSchema> {

@@ -201,13 +201,17 @@ export class Executor {
     }
   }
 
-  /** `view`: what the caller is shown of the record, whose ETag If-Match is compared with. */
-  async remove(r: CompiledResource, id: unknown, scope: Predicate, options: WriteOptions, view?: FieldView): Promise<void> {
-    const statement = compileDelete(this.#compiled.model, r.resource, id, scope);
+  /**
+   * `view`: what the caller is shown of the record, whose ETag If-Match is compared with. `snapshot`:
+   * answer the deleted row as JSON text (every column), for change events.
+   */
+  async remove(r: CompiledResource, id: unknown, scope: Predicate, options: WriteOptions, view?: FieldView, snapshot = false): Promise<string | undefined> {
+    const statement = compileDelete(this.#compiled.model, r.resource, id, scope, snapshot);
     const run = async (q: Queryable) => {
       if (options.ifMatch !== undefined) await this.#lockCurrent(q, r, id, scope, options.ifMatch, view);
-      const rows = await q.query(statement.text, statement.values);
+      const rows = await q.query<{ snapshot?: string }>(statement.text, statement.values);
       if (rows.length === 0) throw notFound(r, id);
+      return rows[0]?.snapshot;
     };
     try {
       if (options.ifMatch === undefined) return await run(options.tx ?? this.#db);

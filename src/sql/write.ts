@@ -124,13 +124,17 @@ export function compileUpdate(
   return { text, values: params.values };
 }
 
-/** DELETE of one row by id, among the rows `scope` allows. */
-export function compileDelete(model: Model, resource: Resource, id: unknown, scope: Predicate): Statement {
+/**
+ * DELETE of one row by id, among the rows `scope` allows. `snapshot`: also return the row as it was,
+ * every column as JSON text, for the subscribers of change events to check (src/events/snapshot.ts).
+ */
+export function compileDelete(model: Model, resource: Resource, id: unknown, scope: Predicate, snapshot = false): Statement {
   const compiler = new PredicateCompiler(model, new Params());
   const where = [`t."id" = ${compiler.params.add(id)}`];
   const rule = compiler.compile(resource, 't', scope);
   if (rule) where.push(rule);
-  return { text: `DELETE FROM ${ident(resource.table)} AS t WHERE ${where.join(' AND ')} RETURNING t."id"`, values: compiler.params.values };
+  const text = `DELETE FROM ${ident(resource.table)} AS t WHERE ${where.join(' AND ')} RETURNING t."id"${snapshot ? ', to_jsonb(t)::text AS "snapshot"' : ''}`;
+  return { text, values: compiler.params.values };
 }
 
 /** The id types of both sides of a link, for the casts of array parameters. */

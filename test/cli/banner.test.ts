@@ -77,6 +77,7 @@ describe('the start-up banner', () => {
       `  API       ${url}/v1  (/users, /posts, /comments, /tags)`,
       `  Docs      ${url}/docs`,
       `  OpenAPI   ${url}/openapi.json`,
+      `  GraphQL   ${url}/graphql  (GraphiQL: ${url}/graphiql)`,
       `  Health    ${url}/healthz  ${url}/readyz`,
       `  Database  embedded PGlite in ${join(dir, 'data')} (set DATABASE_URL for PostgreSQL)`,
       '  Schema    migrations in examples/blog/migrations',
@@ -87,7 +88,7 @@ describe('the start-up banner', () => {
       `  Seed      loaded ${seedRecords} records from examples/blog/seed.json (the database was empty)`,
       'Press Ctrl+C to stop.',
     ]);
-    for (const path of ['/v1/posts', '/docs', '/openapi.json', '/healthz', '/readyz']) {
+    for (const path of ['/v1/posts', '/docs', '/openapi.json', '/graphiql', '/graphql?query=%7B__typename%7D', '/healthz', '/readyz']) {
       assert.equal((await fetch(`${url}${path}`)).status, 200, path);
     }
     assert.equal(await first.stop(), 0);

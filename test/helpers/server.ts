@@ -6,6 +6,7 @@ import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import type { Model } from '../../src/model/ir.js';
 import { type RunningKiln, type StartOptions, startKiln } from '../../src/start.js';
+import { pgliteTemplate } from './pglite-template.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -27,10 +28,13 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
-/** A fresh, empty database: in-memory PGlite, or a schema of its own on PostgreSQL so runs never collide. */
+/**
+ * A fresh, empty database: in-memory PGlite (loaded from the run's template, pglite-template.ts), or a
+ * schema of its own on PostgreSQL so runs never collide.
+ */
 export async function createTestDatabase(backend: Backend, settings: Partial<Settings> = {}): Promise<TestDatabase> {
   if (backend === 'pglite') {
-    const db = await openPglite(undefined);
+    const db = await openPglite(undefined, { memoryTemplate: await pgliteTemplate() });
     return { db, schema: 'public', dispose: () => db.close().catch(() => {}) };
   }
   const schema = `kiln_test_${randomBytes(6).toString('hex')}`;

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BLOG_MODEL_PATH, BLOG_SEED_PATH } from '../helpers/blog.js';
 import { as } from '../helpers/callers.js';
-import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, TEST_CURSOR_SECRET, TEST_JWT_SECRET, type TestDatabase } from '../helpers/server.js';
+import { BACKENDS, createTestDatabase, TEST_CURSOR_SECRET, TEST_DATABASE_URL, TEST_JWT_SECRET, type TestDatabase } from '../helpers/server.js';
 import { tempDir } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -23,7 +23,15 @@ interface Cli {
 function spawnCli(args: string[], env: Record<string, string>): Cli {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, ...args], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', KILN_LOG_LEVEL: 'silent', KILN_AUTH_JWT_SECRET: TEST_JWT_SECRET, KILN_CURSOR_SECRET: TEST_CURSOR_SECRET, ...env },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      KILN_LOG_LEVEL: 'silent',
+      KILN_AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      KILN_CURSOR_SECRET: TEST_CURSOR_SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
