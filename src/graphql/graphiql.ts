@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { documentHeaders } from '../http/security-headers.js';
+import { documentHeaders, PAGE_CSP } from '../http/security-headers.js';
 import { GRAPHQL_PATH } from './endpoint.js';
 
 export const GRAPHIQL_PATH = '/graphiql';
@@ -81,28 +81,8 @@ const INIT = `(function () {
 })();
 `;
 
-/**
- * helmet's default policy, less `upgrade-insecure-requests` (which would break the page on a
- * plain-HTTP host other than localhost, as for /docs). `connect-src 'self'` covers /graphql and,
- * under CSP Level 3, the ws:// or wss:// URL of the same host for subscriptions. GraphiQL's editors
- * set inline styles, and its fonts are data: URLs.
- */
-const GRAPHIQL_CSP = [
-  "default-src 'self'",
-  "base-uri 'self'",
-  "connect-src 'self'",
-  "font-src 'self' data:",
-  "form-action 'self'",
-  "frame-ancestors 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "script-src 'self'",
-  "script-src-attr 'none'",
-  "style-src 'self' 'unsafe-inline'",
-].join(';');
-
 export function registerGraphiql(app: FastifyInstance, title: string): void {
-  const headers = { ...documentHeaders(), 'content-security-policy': GRAPHIQL_CSP };
+  const headers = { ...documentHeaders(), 'content-security-policy': PAGE_CSP };
   const require = createRequire(import.meta.url);
   const files = new Map<string, { body: Buffer | string; type: string }>();
   for (const [name, { from, file, type }] of Object.entries(ASSETS)) {

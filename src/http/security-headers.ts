@@ -40,3 +40,24 @@ export function documentHeaders(): Readonly<Record<string, string>> {
   });
   return Object.freeze(Object.fromEntries(set.map(([name, value]) => [name.toLowerCase(), value])));
 }
+
+/**
+ * The Content-Security-Policy of the pages Kiln serves (/docs, /graphiql): helmet's default, less
+ * `upgrade-insecure-requests`, which would send a page's asset and API requests to https:// and break
+ * it on a plain-HTTP host other than localhost (a container or LAN address). Scripts, styles and fonts
+ * come from this server only; `connect-src 'self'` covers the API, /graphql and, under CSP Level 3, its
+ * ws:// URL for subscriptions. The pages' editors set inline styles, and their fonts are data: URLs.
+ */
+export const PAGE_CSP = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "connect-src 'self'",
+  "font-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self' 'unsafe-inline'",
+].join(';');

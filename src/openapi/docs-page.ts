@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { documentHeaders } from '../http/security-headers.js';
+import { documentHeaders, PAGE_CSP } from '../http/security-headers.js';
 
 /** Swagger UI assets from the installed package: the page works offline and under a strict CSP. */
 const ASSETS = {
@@ -47,28 +47,9 @@ const INIT = `window.ui = SwaggerUIBundle({
   layout: 'BaseLayout',
 });`;
 
-/**
- * The page's own Content-Security-Policy: helmet's default, less `upgrade-insecure-requests`, which
- * would send the page's asset and API requests to https:// and break /docs on a plain-HTTP host
- * other than localhost (a container or LAN address). Styles and fonts come from this server only.
- */
-const DOCS_CSP = [
-  "default-src 'self'",
-  "base-uri 'self'",
-  "connect-src 'self'",
-  "font-src 'self' data:",
-  "form-action 'self'",
-  "frame-ancestors 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "script-src 'self'",
-  "script-src-attr 'none'",
-  "style-src 'self' 'unsafe-inline'",
-].join(';');
-
 export function registerDocs(app: FastifyInstance, title: string, document: unknown): void {
   // The page and its assets are documents: they carry helmet's full set (the API's own set is for JSON).
-  const headers = { ...documentHeaders(), 'content-security-policy': DOCS_CSP };
+  const headers = { ...documentHeaders(), 'content-security-policy': PAGE_CSP };
   const dir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const files = new Map<string, { body: Buffer | string; type: string }>();
   for (const [name, type] of Object.entries(ASSETS)) files.set(name, { body: readFileSync(join(dir, name)), type });
