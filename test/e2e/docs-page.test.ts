@@ -55,15 +55,15 @@ for (const backend of BACKENDS) {
       const tags = await page.locator('.opblock-tag-section h3').evaluateAll((els) => els.map((el) => el.getAttribute('data-tag')));
       assert.deepEqual(tags, ['users', 'posts', 'comments', 'tags', 'auth', 'health']);
       const summaries = await page.locator('.opblock-summary-description').allInnerTexts();
-      // Seven operations per resource, the two probes, the blog's custom route (POST /v1/posts/{id}/publish), and authentication's.
+      // Seven operations per resource and its change stream, the two probes, the blog's custom route (POST /v1/posts/{id}/publish), and authentication's.
       const document = await (await server.fetch('/openapi.json')).json();
       const authOperations = Object.values<object>(document.paths)
         .flatMap((item) => Object.values(item))
         .filter((op) => op.tags?.[0] === 'auth').length;
       assert.ok(authOperations >= 10, `${authOperations} auth operations`);
-      assert.equal(summaries.length, 4 * 7 + 2 + 1 + authOperations);
+      assert.equal(summaries.length, 4 * 8 + 2 + 1 + authOperations);
       const probes = ['Liveness: the process answers', 'Readiness: the database answers'];
-      for (const summary of ['List posts', 'Create a post', 'Create many posts', 'Get a post', 'Delete a tag', ...probes]) {
+      for (const summary of ['List posts', 'Create a post', 'Create many posts', 'Get a post', 'Delete a tag', 'Stream changes to posts', ...probes]) {
         assert.ok(summaries.includes(summary), `"${summary}" is on the page`);
       }
       const paths = await page.locator('.opblock-summary-path').allInnerTexts();

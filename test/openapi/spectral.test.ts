@@ -87,9 +87,10 @@ for (const backend of BACKENDS) {
         // One tag per resource, one for the health probes (/healthz, /readyz), and one for authentication's
         // routes when the model has accounts; custom routes besides.
         const resources = document.tags.filter((t: { name: string }) => t.name !== 'health' && t.name !== 'auth').length;
-        const generated = /^(list|get|create|createMany|update|replace|delete)[A-Z]/;
+        // Eight generated operations per resource: the seven of REST and its change stream (GET /v1/{resource}/events).
+        const generated = /^(list|get|create|createMany|update|replace|delete)[A-Z]|^stream[A-Z]\w*Events$/;
         const custom = notAuth.filter((id) => /^(get|post|put|patch|delete)[A-Z]/.test(id) && !generated.test(id)).length;
-        assert.equal(notAuth.length, resources * 7 + 2 + custom);
+        assert.equal(notAuth.length, resources * 8 + 2 + custom);
         // Problem and Page, then per resource: the full read, Create, Update, Replace and Selection.
         // AppProblem joins them when a custom route declares an error code of the app's own.
         const appProblem = 'AppProblem' in document.components.schemas ? 1 : 0;
