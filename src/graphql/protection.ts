@@ -29,6 +29,8 @@ export interface GraphqlProtection {
   readonly trustedOnly: boolean;
   /** Reads `documentId` (and Apollo's hash) into the document it names, and refuses what KILN_GRAPHQL_TRUSTED_ONLY does not trust. */
   readonly parseRequestParams: TrustedRequestParser;
+  /** Under KILN_GRAPHQL_TRUSTED_ONLY, whether a document's text is refused (for transports that send the text: WebSocket). */
+  untrusted(text: string): boolean;
   /** graphql-js's parse, except that a trusted document comes parsed from start-up. */
   readonly parse: typeof parse;
   /** The rules of one request: they depend on its variables and the operation it runs. */
@@ -48,6 +50,7 @@ export function graphqlProtection(settings: GraphqlProtectionSettings, dev: bool
     limits,
     trustedOnly: settings.graphqlTrustedOnly,
     parseRequestParams: trustedRequestParser(trusted, settings.graphqlTrustedOnly),
+    untrusted: (text) => settings.graphqlTrustedOnly && !trusted?.trusts(text),
     parse: trusted ? (source, options) => (typeof source === 'string' && trusted.parsed(source)) || parse(source, options) : parse,
     rules: (request) => limitRules(limits, { variables: request.variableValues, operationName: request.operationName }),
   };

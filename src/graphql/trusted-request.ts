@@ -32,13 +32,13 @@ export function trustedRequestParser(trusted: TrustedDocuments | undefined, trus
 
 async function checkedPlainRequest(req: Request<unknown, unknown>, trusted: TrustedDocuments | undefined): Promise<RequestParams | Response> {
   const params = await parseRequestParams(req);
-  if ('query' in params && !trusted?.trusts(params.query)) {
-    throw graphqlRefusal(
-      'KILN_GRAPHQL_DOCUMENT_NOT_TRUSTED',
-      'this server runs only trusted documents: send `documentId` with the sha256 of a document of its manifest instead of `query`',
-    );
-  }
+  if ('query' in params && !trusted?.trusts(params.query)) throw notTrusted('send `documentId` with the sha256 of a document of its manifest instead of `query`');
   return params;
+}
+
+/** The refusal of a document KILN_GRAPHQL_TRUSTED_ONLY does not trust; `how` tells the transport's way to name a trusted one. */
+export function notTrusted(how: string) {
+  return graphqlRefusal('KILN_GRAPHQL_DOCUMENT_NOT_TRUSTED', `this server runs only trusted documents: ${how}`);
 }
 
 /** The document id a request sends, in either form; undefined when it sends none. */

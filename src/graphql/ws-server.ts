@@ -9,8 +9,8 @@
  * Credentials that cannot be verified close the socket with 4403 and the error code as reason. The
  * session cookie counts only when the upgrade comes from this server's origin or an allowed CORS
  * origin: browsers send cookies on cross-site WebSocket handshakes, and no CORS check stops them.
- * Every document is validated with the HTTP endpoint's bounds (depth, cost, aliases: limits.ts), and
- * a connection holds at most MAX_SUBSCRIPTIONS_PER_CONNECTION operations at once.
+ * Every document is validated with the HTTP endpoint's bounds (depth, cost, aliases: limits.ts) and,
+ * under KILN_GRAPHQL_TRUSTED_ONLY, must be a trusted document's exact text; a connection holds at most MAX_SUBSCRIPTIONS_PER_CONNECTION operations at once.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
@@ -29,6 +29,7 @@ import { GRAPHQL_PATH, type GraphqlContext } from './endpoint.js';
 import { executionErrors, formatError } from './errors.js';
 import { graphqlRefusal, validateDocument } from './limits.js';
 import type { GraphqlProtection } from './protection.js';
+import { notTrusted } from './trusted-request.js';
 
 /** Operations one WebSocket connection may run at once. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
@@ -94,6 +95,8 @@ export function serveSubscriptions(server: Server, options: SubscriptionServerOp
           const message = `this connection already runs ${MAX_SUBSCRIPTIONS_PER_CONNECTION} operations; complete one first, or open another connection`;
           return [graphqlRefusal('KILN_SUBSCRIPTION_LIMIT', message)];
         }
+        // The text itself travels over WebSocket (graphql-ws requires `query`): it must be one of the manifest's.
+        if (protection?.untrusted(payload.query)) return [notTrusted('over WebSocket, send the exact text of a document of its manifest as `query`')];
         let document: DocumentNode;
         try {
           document = (protection?.parse ?? parse)(payload.query);

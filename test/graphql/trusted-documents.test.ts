@@ -2,7 +2,7 @@
  * Trusted documents (KILN_GRAPHQL_TRUSTED_DOCUMENTS, KILN_GRAPHQL_TRUSTED_ONLY) over HTTP, on the
  * blog: a document run by `documentId` (POST and GET, with or without the `sha256:` prefix) and by
  * Apollo's `extensions.persistedQuery.sha256Hash`; an unknown id; TRUSTED_ONLY refusing a plain
- * `query` unless its sha256 is in the manifest; and a manifest that cannot be used stopping the start.
+ * `query` unless its sha256 is in the manifest, over HTTP and WebSocket; and a manifest that cannot be used stopping the start.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { StartupError } from '../../src/config/startup-error.js';
 import { sha256Hex, TrustedDocuments } from '../../src/graphql/trusted-documents.js';
 import { trustedRequestParser } from '../../src/graphql/trusted-request.js';
 import { startKiln } from '../../src/start.js';
+import { Subscription, wsClient } from '../events/live-clients.js';
 import { BLOG_SEED_PATH, blogModel } from '../helpers/blog.js';
 import { BACKENDS, createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -158,6 +159,25 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await post(server, { documentId: sha256Hex(TAGS) })).body, byText.body);
       const changed = await post(server, { query: `${TAGS} ` });
       assert.equal(changed.body.errors[0].extensions.code, 'KILN_GRAPHQL_DOCUMENT_NOT_TRUSTED', 'the text is trusted byte for byte');
+    });
+
+    test('over WebSocket, a document not in the manifest is refused before it runs; a trusted text runs', async () => {
+      const client = wsClient(server.url);
+      try {
+        const refused = await new Subscription(client, UNLISTED).next();
+        assert.deepEqual(refused, {
+          errors: [
+            {
+              message: 'this server runs only trusted documents: over WebSocket, send the exact text of a document of its manifest as `query`',
+              extensions: { code: 'KILN_GRAPHQL_DOCUMENT_NOT_TRUSTED', status: 400 },
+            },
+          ],
+        });
+        const ran = (await new Subscription(client, TAGS).next()) as { data: any };
+        assert.equal(ran.data.tags.items.length, 2);
+      } finally {
+        await client.dispose();
+      }
     });
   });
 }
