@@ -21,6 +21,7 @@ import type { ListQuery, Page, Row, Selection } from '../core/query.js';
 import { keepOnly, shapeRows } from '../core/rows.js';
 import { reportCheckFailures, withItemPaths } from '../core/write-errors.js';
 import type { Database, Queryable } from '../db/database.js';
+import { type CascadedChange, compileCascadingDelete, hasDependents } from '../sql/cascade.js';
 import type { Statement } from '../sql/fragments.js';
 import { ListStatements } from '../sql/list-statements.js';
 import type { ScopeOf } from '../sql/predicate.js';
@@ -41,6 +42,12 @@ export interface WriteAccess {
   readonly view?: FieldView;
   /** Fields the caller may not write: a replace (PUT) keeps their stored values instead of resetting them. */
   readonly kept?: ReadonlySet<string>;
+}
+
+/** What a delete removed: the row as JSON text (when asked for), and what ON DELETE actions changed elsewhere. */
+export interface Deleted {
+  readonly snapshot?: string;
+  readonly cascaded: readonly CascadedChange[];
 }
 
 export interface ReadOptions {
@@ -203,15 +210,18 @@ export class Executor {
 
   /**
    * `view`: what the caller is shown of the record, whose ETag If-Match is compared with. `snapshot`:
-   * answer the deleted row as JSON text (every column), for change events.
+   * answer the deleted row as JSON text (every column), and what its foreign keys' ON DELETE actions
+   * changed in other resources, for change events.
    */
-  async remove(r: CompiledResource, id: unknown, scope: Predicate, options: WriteOptions, view?: FieldView, snapshot = false): Promise<string | undefined> {
-    const statement = compileDelete(this.#compiled.model, r.resource, id, scope, snapshot);
-    const run = async (q: Queryable) => {
+  async remove(r: CompiledResource, id: unknown, scope: Predicate, options: WriteOptions, view?: FieldView, snapshot = false): Promise<Deleted> {
+    const plain = compileDelete(this.#compiled.model, r.resource, id, scope, snapshot);
+    const statement = snapshot && hasDependents(this.#compiled.model, r.resource) ? compileCascadingDelete(this.#compiled.model, r.resource, plain) : plain;
+    const run = async (q: Queryable): Promise<Deleted> => {
       if (options.ifMatch !== undefined) await this.#lockCurrent(q, r, id, scope, options.ifMatch, view);
-      const rows = await q.query<{ snapshot?: string }>(statement.text, statement.values);
-      if (rows.length === 0) throw notFound(r, id);
-      return rows[0]?.snapshot;
+      const rows = await q.query<{ snapshot?: string; cascaded?: string | null }>(statement.text, statement.values);
+      const row = rows[0];
+      if (!row) throw notFound(r, id);
+      return { snapshot: row.snapshot, cascaded: row.cascaded ? (JSON.parse(row.cascaded) as CascadedChange[]) : [] };
     };
     try {
       if (options.ifMatch === undefined) return await run(options.tx ?? this.#db);

@@ -52,16 +52,34 @@ export function compileSerializers(model: Model, limits: Limits): ReadonlyMap<st
   return byResource;
 }
 
-/** `anyOf: [{ $ref: X }, { type: 'null' }]` properties (belongsTo includes) → `{ $ref: XOrNull }`. */
+/**
+ * `anyOf: [{ $ref: X }, { type: 'null' }]` properties (belongsTo includes) → `{ $ref: XOrNull }`,
+ * except on a cycle of belongsTo relations (a note answering a note): fast-json-stringify writes a
+ * `type: ['object', 'null']` schema inline, so one that reaches itself that way would be written
+ * inline forever; a plain `$ref` it compiles once.
+ */
 function withNullableReferences(schema: JsonSchema, resource: Resource, orNull: (r: Resource) => string, model: Model): JsonSchema {
   const properties = { ...(schema.properties as Record<string, JsonSchema>) };
   for (const relation of resource.relations) {
     const property = properties[relation.name];
     if (relation.kind !== 'belongsTo' || !property?.anyOf) continue;
     const target = model.resourcesByName.get(relation.target) as Resource;
+    if (reachesThroughBelongsTo(model, target, resource)) continue;
     properties[relation.name] = { description: property.description, $ref: orNull(target) };
   }
   return { ...schema, properties };
+}
+
+/** Whether `to` is `from` or is reached from it by following belongsTo relations. */
+function reachesThroughBelongsTo(model: Model, from: Resource, to: Resource): boolean {
+  const seen = new Set<string>();
+  const visit = (r: Resource): boolean => {
+    if (r === to) return true;
+    if (seen.has(r.name)) return false;
+    seen.add(r.name);
+    return r.relations.some((rel) => rel.kind === 'belongsTo' && visit(model.resourcesByName.get(rel.target) as Resource));
+  };
+  return visit(from);
 }
 
 /** SHA-1 in base64url. `crypto.hash` (Node ≥ 20.12) digests in one call, without a Hash object. */
