@@ -20,6 +20,8 @@ declare module 'autocannon' {
     pipelining?: number;
     headers?: Record<string, string>;
     timeout?: number;
+    /** Requests per second across every connection (open loop). */
+    overallRate?: number;
     requests?: Request[];
   }
 

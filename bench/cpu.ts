@@ -15,6 +15,31 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds used so far by a process and its children (a cluster primary and its workers, which
+ * do the work); the parent's own counters leave out children that are still running.
+ */
+export function processTreeCpuSeconds(pid: number): number {
+  let total = processCpuSeconds(pid);
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return total;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === pid) total += processCpuSeconds(Number(entry));
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return total;
+}
+
 /** CPU seconds used so far by each PostgreSQL process of the machine, by pid. */
 export function postgresCpu(): Map<number, number> {
   const out = new Map<number, number>();

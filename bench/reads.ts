@@ -6,13 +6,15 @@ import { asRestList, type BenchRequest, graphqlListRequests } from './graphql.js
  * rule (bench/models.ts), and a second Kiln on the open blog for GraphQL (so the REST and the GraphQL
  * reads each have a process, and its CPU, of their own).
  */
-export type ServerName = 'baseline' | 'kiln' | 'kilnRule' | 'kilnGraphql';
+export type ServerName = 'baseline' | 'kiln' | 'kilnRule' | 'kilnGraphql' | 'kilnCached' | 'kilnWorkers';
 
 export const SERVER_LABELS: Readonly<Record<ServerName, string>> = {
   baseline: 'baseline',
   kiln: 'kiln',
   kilnRule: 'kiln, row rule',
   kilnGraphql: 'kiln, GraphQL',
+  kilnCached: 'kiln, cached',
+  kilnWorkers: 'kiln, 2 workers',
 };
 
 export interface Read {
@@ -53,6 +55,15 @@ const byIdPaths = (size: DatasetSize) => {
   return () => `/v1/posts/${1 + ((i++ * 7919) % size.posts)}`;
 };
 
+/** The posts a cached read cycles over: a hot set, as a cache serves (every post would be 20,000 entries, each read once per cycle). */
+export const HOT_POSTS = 1000;
+
+const hotByIdPaths = (size: DatasetSize) => {
+  let i = 0;
+  const hot = Math.min(HOT_POSTS, size.posts);
+  return () => `/v1/posts/${1 + ((i++ * 7919) % hot)}`;
+};
+
 const listPaths = (size: DatasetSize) => {
   let i = 0;
   return () => `/v1/posts?authorId=${1 + ((i++ * 37) % size.users)}&limit=20&include=author`;
@@ -88,6 +99,15 @@ export function reads(accessToken: string): readonly Read[] {
       servers: ['kiln', 'kilnGraphql'],
       paths: listPaths,
       subject: { requests: graphqlListRequests, asReference: asRestList },
+    },
+    // The response cache (KILN_CACHE_TTL=60, in memory): the same reads on Kiln without and with it.
+    { key: 'getCached', name: `GET /v1/posts/:id over ${HOT_POSTS} posts: uncached / cached`, servers: ['kiln', 'kilnCached'], paths: hotByIdPaths },
+    { key: 'listCached', name: 'GET /v1/posts?authorId=…&limit=20&include=author: uncached / cached', servers: ['kiln', 'kilnCached'], paths: listPaths },
+    {
+      key: 'listWorkers',
+      name: 'GET /v1/posts?authorId=…&limit=20&include=author: one process / --workers 2',
+      servers: ['kiln', 'kilnWorkers'],
+      paths: listPaths,
     },
     {
       key: 'listRuleByHand',

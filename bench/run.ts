@@ -9,7 +9,7 @@
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   KILN_DB_POOL_MAX   pool size of both servers (default 10, Kiln's default)
  *   BENCH_DATABASE_URL PostgreSQL to use (default postgres://postgres@127.0.0.1:5432/test)
- *   BENCH_READS        comma-separated keys of the reads to run (default all: byId,byIdAuth,list,listRule,listGraphql,listRuleByHand)
+ *   BENCH_READS        comma-separated keys of the reads to run (default all: byId,byIdAuth,list,listRule,listGraphql,getCached,listCached,listWorkers,listRuleByHand)
  *   BENCH_PROFILE=1    run the servers with --cpu-prof; profiles land in bench/.profiles/{baseline,kiln,kilnRule}/
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH_AUTH_ENV, benchAccessToken } from './access-token.js';
 import { type ServerProcess, startServer } from './child.js';
-import { postgresCpu, postgresCpuBetween, processCpuSeconds, withApplicationName } from './cpu.js';
+import { postgresCpu, postgresCpuBetween, processTreeCpuSeconds, withApplicationName } from './cpu.js';
 import { createDataset, type Dataset } from './dataset.js';
 import { measure, type Sample, summarize } from './load.js';
 import { benchModel, ROW_RULE } from './models.js';
@@ -73,6 +73,8 @@ async function main(): Promise<number> {
       KILN_CURSOR_SECRET: CURSOR_SECRET,
       ...BENCH_AUTH_ENV,
       KILN_LOG_LEVEL: 'info',
+      // autocannon is one caller: with the default KILN_RATE_LIMIT it would measure 429s. The baseline has no limits either.
+      KILN_RATE_LIMIT: env.KILN_RATE_LIMIT ?? 'off',
       // As deployed: graphql-js checks its own types more slowly outside production (jsutils/instanceOf).
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
@@ -85,6 +87,9 @@ async function main(): Promise<number> {
       kiln: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'open' }, stdout: logFd },
       kilnRule: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'rule' }, stdout: logFd },
       kilnGraphql: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'open' }, stdout: logFd },
+      kilnCached: { script: 'kiln-server.ts', env: { BENCH_MODEL: 'open', KILN_CACHE_TTL: '60' }, stdout: logFd },
+      // Each worker has its own pool: KILN_DB_POOL_MAX per worker, as under `kiln serve --workers 2`.
+      kilnWorkers: { script: 'kiln-cluster.ts', env: { BENCH_MODEL: 'open', BENCH_WORKERS: '2' }, stdout: logFd },
     };
     const names = (Object.keys(scripts) as ServerName[]).filter((name) => needed.has(name));
     const started = await Promise.allSettled(
@@ -158,9 +163,9 @@ async function compare(read: Read, dataset: Dataset, reference: ServerProcess, s
   for (let round = 0; round < config.rounds; round++) {
     process.stdout.write(` round ${round + 1}/${config.rounds}`);
     for (const server of round % 2 === 0 ? [reference, subject] : [subject, reference]) {
-      const [serverBefore, postgresBefore] = [processCpuSeconds(server.pid), postgresCpu()];
+      const [serverBefore, postgresBefore] = [processTreeCpuSeconds(server.pid), postgresCpu()];
       samples.get(server)?.push(await measure(server.url, requests(server), load));
-      const [serverAfter, postgresAfter] = [processCpuSeconds(server.pid), postgresCpu()];
+      const [serverAfter, postgresAfter] = [processTreeCpuSeconds(server.pid), postgresCpu()];
       const used = cpu.get(server) as { server: number; postgres: number };
       used.server += serverAfter - serverBefore;
       // Only the backends of this server's own connections: other clients of PostgreSQL do not count.

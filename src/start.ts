@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from './config/settings.js';
 import { loadSeed, type SeedOutcome, seedIfEmpty } from './core/seed.js';
@@ -8,6 +9,8 @@ import { buildApp, type KilnApp, type KilnAppOptions } from './http/server.js';
 import { ensureSchema } from './migrate/ensure-schema.js';
 import { type MigratedSchemaOptions, prepareMigratedSchema } from './migrate/serving.js';
 import type { Model } from './model/ir.js';
+import { shareWithPrimary } from './observability/cluster-metrics.js';
+import { listenForMetrics } from './observability/metrics-endpoint.js';
 import { limitsFrom } from './pipeline/context.js';
 
 /**
@@ -32,6 +35,7 @@ export interface StartOptions {
   readonly authenticators?: KilnAppOptions['authenticators'];
   readonly rateLimiters?: KilnAppOptions['rateLimiters'];
   readonly access?: KilnAppOptions['access'];
+  readonly signals?: KilnAppOptions['signals'];
   /** Custom routes, besides the model's own. */
   readonly routes?: KilnAppOptions['routes'];
   readonly dev?: boolean;
@@ -44,6 +48,8 @@ export interface RunningKiln extends KilnApp {
   readonly seeded: boolean;
   /** What became of the seed file, when one was given. */
   readonly seed?: SeedOutcome;
+  /** `http://host:port` of the metrics listener (KILN_METRICS without KILN_METRICS_TOKEN); the metrics are at `/metrics` under it. */
+  readonly metricsUrl?: string;
 }
 
 /** Opens the database, brings its schema in line with the model, seeds an empty database, and listens. */
@@ -64,6 +70,7 @@ export async function startKiln(options: StartOptions): Promise<RunningKiln> {
       authenticators: options.authenticators,
       rateLimiters: options.rateLimiters,
       access: options.access,
+      signals: options.signals,
       routes: options.routes,
       dev: options.dev,
     });
@@ -74,9 +81,37 @@ export async function startKiln(options: StartOptions): Promise<RunningKiln> {
     });
     const { port } = kiln.app.server.address() as AddressInfo;
     const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-    return { ...kiln, url: `http://${shownHost}:${port}`, seeded: seeded?.status === 'loaded', seed: seeded };
+    const served = { ...kiln, url: `http://${shownHost}:${port}`, seeded: seeded?.status === 'loaded', seed: seeded };
+    return await withMetricsListener(served, options.settings);
   } catch (error) {
     if (!options.db) await db.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * KILN_METRICS without a token: the metrics get a listener of their own, closed with the app. A worker
+ * of `kiln serve --workers N` opens none: the primary serves every worker's metrics (cluster-metrics.ts).
+ */
+async function withMetricsListener(kiln: RunningKiln, settings: Settings): Promise<RunningKiln> {
+  if (!kiln.metrics || settings.metricsToken) return kiln;
+  if (cluster.isWorker) {
+    shareWithPrimary(kiln.metrics.registry);
+    return kiln;
+  }
+  const listener = await listenForMetrics(settings.metricsHost, settings.metricsPort, kiln.metrics.source, settings.problemTypeBase).catch(
+    async (error: unknown) => {
+      await kiln.close({ keepDatabase: true }).catch(() => {});
+      throw error;
+    },
+  );
+  let closed: Promise<void> | undefined;
+  return {
+    ...kiln,
+    metricsUrl: listener.url,
+    async close(options) {
+      closed ??= listener.close();
+      await Promise.all([closed, kiln.close(options)]);
+    },
+  };
 }

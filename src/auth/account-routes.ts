@@ -10,7 +10,7 @@ import type { JsonSchema } from '../core/schemas.js';
 import { defineRoute } from '../extensions/define.js';
 import type { AnyRoute } from '../extensions/types.js';
 import { unauthenticated } from '../http/custom-routes.js';
-import type { RequestContext } from '../pipeline/context.js';
+import { type RequestContext, readingPrimary } from '../pipeline/context.js';
 import type { Account } from './account-store.js';
 import { accountDisabled, checkCredentials, invalidCredentials, PASSWORD_SCHEMA, passwordServices, SIGN_IN_BODY, SIGN_IN_ERRORS } from './credentials.js';
 import { MAX_REFRESH_TOKEN_LENGTH, refreshInvalid } from './refresh-tokens.js';
@@ -127,7 +127,8 @@ export function accountRoutes(runtime: AuthRuntime): AuthModule {
     async handler({ ctx, ops }) {
       const account = await callerAccount(ctx, false);
       try {
-        return await ops.get(ctx, accounts.resource.name, account.id);
+        // From the primary, like every auth table: an account just signed up may not be on a read replica yet.
+        return await ops.get(readingPrimary(ctx), accounts.resource.name, account.id);
       } catch (error) {
         // Out of the caller's read access, it reads as missing: for the caller, there is no account.
         if (error instanceof KilnError && error.code === 'KILN_NOT_FOUND') throw unauthenticated('the account of this credential no longer exists');

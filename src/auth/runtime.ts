@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
 import type { Operations } from '../core/operations.js';
 import type { JsonSchema } from '../core/schemas.js';
@@ -16,6 +16,7 @@ import { createKilnTables } from '../db/kiln-tables.js';
 import type { AnyRoute } from '../extensions/types.js';
 import type { AuthModel, Model } from '../model/ir.js';
 import type { Authenticator } from '../pipeline/authenticate.js';
+import { openRedis } from '../redis/connect.js';
 import { type AccountMailer, accountMailFor } from './account-mail.js';
 import { accountRoutes } from './account-routes.js';
 import { AccountStore } from './account-store.js';
@@ -112,7 +113,7 @@ export interface AuthOptions {
  * 503 rather than left waiting.
  */
 function connectRedis(url: string, keyPrefix: string, log: FastifyBaseLogger): Redis {
-  const redis = new Redis(url, { keyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 });
+  const redis = openRedis(url, { keyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 });
   redis.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'redis connection error'));
   return redis;
 }

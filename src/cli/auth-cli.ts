@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { undeclaredRoles } from '../access/check-rules.js';
 import { type Account, AccountStore } from '../auth/account-store.js';
 import { ApiKeys } from '../auth/api-keys.js';
@@ -24,6 +24,7 @@ import { openDatabase } from '../db/open.js';
 import type { AccountsModel, Model, Resource } from '../model/ir.js';
 import { loadModel } from '../model/load.js';
 import { createContext, limitsFrom, type RequestContext, SYSTEM } from '../pipeline/context.js';
+import { openRedis } from '../redis/connect.js';
 import type { CliOptions } from './main.js';
 import { defaultModelPath, MODEL_FILE_NAMES } from './model-path.js';
 import { settingsFor } from './settings-file.js';
@@ -233,7 +234,7 @@ export async function withAuthCli<T>(parsed: Parsed, model: Model, work: (cli: A
     }
     await createKilnTables(db, AUTH_TABLES);
     // Sessions live in Redis when REDIS_URL is set: ending them means reaching it.
-    redis = settings.redisUrl ? new Redis(settings.redisUrl, { keyPrefix: settings.redisKeyPrefix, maxRetriesPerRequest: 1, connectTimeout: 5000 }) : undefined;
+    redis = settings.redisUrl ? openRedis(settings.redisUrl, { keyPrefix: settings.redisKeyPrefix, maxRetriesPerRequest: 1, connectTimeout: 5000 }) : undefined;
     redis?.on('error', () => {}); // a failed command reports it; the event would only repeat it
     const accounts = new AccountStore(db, resource, config);
     const refresh = new RefreshTokens(db, settings);

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { resolve } from 'node:path';
+import { refuseCacheAcrossWorkers } from '../cache/create-cache.js';
 import type { Settings } from '../config/settings.js';
 import { StartupError } from '../config/startup-error.js';
 import type { Database } from '../db/database.js';
@@ -39,6 +40,7 @@ export async function runServe(options: CliOptions, argv: readonly string[] = []
   const workers = options.workers ?? 1;
   refuseWorkersWithoutPostgres(settings, workers);
   const model = await loadModel(options.model);
+  refuseCacheAcrossWorkers(settings, model, workers);
   if (workers > 1 && cluster.isPrimary) return runPrimary(options, settings, model, argv);
   const log = (line: string) => console.error(`kiln serve: ${line}`);
   // A worker of --workers: the primary applied the migrations and the seed; the first worker shows the banner.

@@ -15,6 +15,8 @@ import { loadSeed, seedIfEmpty } from '../core/seed.js';
 import { openDatabase } from '../db/open.js';
 import { prepareMigratedSchema } from '../migrate/serving.js';
 import type { Model } from '../model/ir.js';
+import { clusterMetricsSource } from '../observability/cluster-metrics.js';
+import { listenForMetrics, type MetricsListener } from '../observability/metrics-endpoint.js';
 import { limitsFrom } from '../pipeline/context.js';
 import type { CliOptions } from './main.js';
 import { migrationsDir } from './migrate.js';
@@ -90,9 +92,26 @@ export async function runPrimary(options: CliOptions, settings: Settings, model:
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  const metrics = await serveClusterMetrics(settings, log).catch((error: unknown) => {
+    stop();
+    throw error;
+  });
   for (let i = 0; i < workers; i++) fork();
   await allExited;
+  await metrics?.close();
   return failed ? 1 : 0;
+}
+
+/**
+ * KILN_METRICS without a token: the primary opens the metrics listener and answers each scrape with
+ * the sum of every worker's metrics; the workers open none (start.ts). With a token, each worker serves
+ * GET /metrics on the public port, and a scrape sees the worker its connection reached.
+ */
+async function serveClusterMetrics(settings: Settings, log: (line: string) => void): Promise<MetricsListener | undefined> {
+  if (!settings.metrics || settings.metricsToken) return undefined;
+  const listener = await listenForMetrics(settings.metricsHost, settings.metricsPort, clusterMetricsSource(), settings.problemTypeBase);
+  log(`metrics of every worker at ${listener.url}/metrics`);
+  return listener;
 }
 
 /** Records a death; true when more than three per worker happened in the last minute: replacing them only loops. */

@@ -3,6 +3,8 @@
  * validation and the table in docs/reference/configuration.md all come from this list (a test keeps
  * the docs equal to it).
  */
+import { RATE_PATTERN } from '../ratelimit/rate.js';
+
 type Kind = 'string' | 'integer' | 'boolean' | 'list';
 
 interface SettingSpec<K extends Kind = Kind> {
@@ -72,6 +74,29 @@ export const SETTINGS = {
     default: 10000,
     min: 0,
     description: 'PostgreSQL statement_timeout for every statement (0: none).',
+  }),
+  dbPooler: spec({
+    env: 'KILN_DB_POOLER',
+    kind: 'string',
+    default: 'none',
+    oneOf: ['none', 'transaction'],
+    description:
+      '`transaction`: DATABASE_URL is a pooler in transaction mode (PgBouncer `pool_mode = transaction`). Kiln then keeps no state on a connection between transactions: no named prepared statements, no startup options (the role must set search_path, TimeZone and statement_timeout, checked at start), and migrations are refused (run them on a direct URL).',
+  }),
+  databaseReplicaUrls: spec({
+    env: 'DATABASE_REPLICA_URLS',
+    kind: 'list',
+    default: [],
+    secret: true,
+    description:
+      'Comma-separated PostgreSQL URLs of read replicas of DATABASE_URL (only with it). Reads outside a transaction go to them, round-robin, unless the request has written; see docs/how-to/read-replicas.md.',
+  }),
+  databaseReplicaMaxLagMs: spec({
+    env: 'DATABASE_REPLICA_MAX_LAG_MS',
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    description: 'A replica further behind the primary than this (measured every second) serves no reads until it catches up (0: lag is not measured).',
   }),
   apiPrefix: spec({
     env: 'KILN_API_PREFIX',
@@ -160,6 +185,54 @@ export const SETTINGS = {
     description:
       'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway (exit code 1). For the first second of it (at most half), requests on open keep-alive connections get 503 with Connection: close.',
   }),
+  metrics: spec({
+    env: 'KILN_METRICS',
+    kind: 'boolean',
+    default: false,
+    description:
+      'Collect metrics and serve them in the Prometheus format at GET /metrics: on a listener of their own at KILN_METRICS_HOST:KILN_METRICS_PORT, or on the public port when KILN_METRICS_TOKEN is set (docs/how-to/observability.md).',
+  }),
+  metricsHost: spec({
+    env: 'KILN_METRICS_HOST',
+    kind: 'string',
+    default: '127.0.0.1',
+    description: 'Interface the metrics listener listens on; the default keeps it off the network.',
+  }),
+  metricsPort: spec({
+    env: 'KILN_METRICS_PORT',
+    kind: 'integer',
+    default: 9464,
+    min: 0,
+    max: 65535,
+    description: 'TCP port of the metrics listener (0 picks a free one). Under `kiln serve --workers N` the primary serves it, with the sum of every worker.',
+  }),
+  metricsToken: spec({
+    env: 'KILN_METRICS_TOKEN',
+    kind: 'string',
+    default: '',
+    pattern: /^[\x21-\x7e]{16,}$/,
+    secret: true,
+    description:
+      'Set: GET /metrics is served on the public port, only to `Authorization: Bearer <token>`, and no metrics listener is opened. At least 16 printable characters without spaces.',
+  }),
+  shedEventLoopDelayMs: spec({
+    env: 'KILN_SHED_EVENT_LOOP_DELAY_MS',
+    kind: 'integer',
+    default: 1000,
+    min: 0,
+    max: 60000,
+    description:
+      'Load shedding: while the event loop runs later than this at two checks in a row (checked every 100 ms), requests are answered 503 KILN_OVERLOADED with Retry-After at once (0: never).',
+  }),
+  shedPoolQueue: spec({
+    env: 'KILN_SHED_POOL_QUEUE',
+    kind: 'integer',
+    default: 100,
+    min: 0,
+    max: 1000000,
+    description:
+      'Load shedding: while more statements than this wait for a PostgreSQL connection, requests are answered 503 KILN_OVERLOADED with Retry-After at once (0: never).',
+  }),
   corsOrigins: spec({
     env: 'KILN_CORS_ORIGINS',
     kind: 'list',
@@ -195,6 +268,27 @@ export const SETTINGS = {
     oneOf: ['0', '1', 'values'],
     description:
       'Log every SQL statement with its duration (at info, with the request id): `1` without the parameter values, `values` with them (they may hold personal data).',
+  }),
+  otelEndpoint: spec({
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    kind: 'string',
+    default: '',
+    pattern: /^https?:\/\/\S+$/,
+    description:
+      'Base URL of an OpenTelemetry collector (OTLP over HTTP, JSON): traces of every request and SQL statement are sent to `<url>/v1/traces`. Empty: no traces, and the SDK is not loaded.',
+  }),
+  otelTracesEndpoint: spec({
+    env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    kind: 'string',
+    default: '',
+    pattern: /^https?:\/\/\S+$/,
+    description: 'Full URL traces are sent to, used as given (`http://collector:4318/v1/traces`); takes precedence over OTEL_EXPORTER_OTLP_ENDPOINT.',
+  }),
+  otelServiceName: spec({
+    env: 'OTEL_SERVICE_NAME',
+    kind: 'string',
+    default: '',
+    description: 'The `service.name` of the traces. Empty: the one in OTEL_RESOURCE_ATTRIBUTES, else `kiln`.',
   }),
   cursorSecret: spec({
     env: 'KILN_CURSOR_SECRET',
@@ -303,10 +397,10 @@ export const SETTINGS = {
     env: 'REDIS_URL',
     kind: 'string',
     default: '',
-    pattern: /^rediss?:\/\//,
+    pattern: /^rediss?(\+sentinel)?:\/\//,
     secret: true,
     description:
-      'Redis connection string (redis:// or rediss://). Set: sessions and auth rate limits live in Redis, shared by every instance. Empty: PostgreSQL and memory.',
+      'Redis connection string: redis:// or rediss:// for one endpoint, redis+sentinel://host:port,host:port/master (rediss+sentinel:// with TLS) to find the primary through Sentinel. Set: sessions, rate limits, the response cache and change events live in Redis, shared by every instance. Empty: PostgreSQL and memory.',
   }),
   redisKeyPrefix: spec({
     env: 'KILN_REDIS_KEY_PREFIX',
@@ -314,6 +408,15 @@ export const SETTINGS = {
     default: 'kiln:',
     pattern: /^[A-Za-z0-9_.:-]{1,64}$/,
     description: "Start of every Redis key Kiln writes: give each application sharing one Redis server its own, so neither sees the other's sessions.",
+  }),
+  cacheTtl: spec({
+    env: 'KILN_CACHE_TTL',
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 86400,
+    description:
+      'Seconds a REST read (get, list) stays in the response cache; 0: reads are not cached unless a resource sets `cache: { ttl }`. In Redis when REDIS_URL is set, in memory otherwise (docs/how-to/caching.md).',
   }),
   authJwtSecret: spec({
     env: 'KILN_AUTH_JWT_SECRET',
@@ -435,6 +538,39 @@ export const SETTINGS = {
     max: 86400,
     description: 'The window of the auth rate limits, in seconds.',
   }),
+  rateLimit: spec({
+    env: 'KILN_RATE_LIMIT',
+    kind: 'string',
+    default: '1000/min',
+    pattern: RATE_PATTERN,
+    description:
+      'Calls to the API (REST and GraphQL root fields) one caller may make per window, across every resource without a `rateLimit` of its own: `<calls>/<unit>` with unit s, min, h or day (`20/15min`: 20 per 15 minutes), or `off`. A caller is its account, its API key, or else its client IP (docs/how-to/rate-limits.md).',
+  }),
+  rateLimitCostRows: spec({
+    env: 'KILN_RATE_LIMIT_COST_ROWS',
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 100000,
+    description:
+      'Weigh calls by their work: a call counts ⌈rows ÷ this⌉ × (1 + relations included), rows being the `limit` asked (the default page size without one) or the records of a bulk create. 0: every call counts 1.',
+  }),
+  rateLimitRedisDown: spec({
+    env: 'KILN_RATE_LIMIT_REDIS_DOWN',
+    kind: 'string',
+    default: 'memory',
+    oneOf: ['memory', 'open', 'closed'],
+    description:
+      'What the rate limits do while Redis (REDIS_URL) cannot be reached: `memory` counts in each instance until it is back, `open` lets every call through, `closed` refuses every call with 503 KILN_REDIS_UNAVAILABLE. A warning is logged once per outage.',
+  }),
+  trustProxy: spec({
+    env: 'KILN_TRUST_PROXY',
+    kind: 'string',
+    default: 'off',
+    pattern: /^(off|true|[1-9][0-9]?|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/,
+    description:
+      'Whom to believe about the client address in X-Forwarded-For (the IP that the rate limits of the API and of sign-in key by): `off` (the address of the connection), `true` (every proxy: only when one in front overwrites the header), a number of proxy hops, or the comma-separated addresses or CIDR ranges of your proxies.',
+  }),
   smtpUrl: spec({
     env: 'KILN_SMTP_URL',
     kind: 'string',
@@ -507,8 +643,22 @@ export function resolveSettings(env: NodeJS.ProcessEnv, file: Record<string, unk
       `DATABASE_URL: ${scheme ? `"${scheme}://" is not a PostgreSQL URL` : 'not a URL'}; use postgres://user:password@host:5432/database, or leave it empty for embedded PGlite`,
     );
   }
+  problems.push(...replicaProblems(settings));
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return settings;
+}
+
+/** Read replicas serve a PostgreSQL primary; a URL is named by its position only, as it may hold a password. */
+function replicaProblems(settings: Settings): string[] {
+  const urls = settings.databaseReplicaUrls;
+  if (urls.length === 0) return [];
+  if (!settings.databaseUrl)
+    return [
+      'DATABASE_REPLICA_URLS: read replicas need DATABASE_URL (embedded PGlite has none); set DATABASE_URL to the primary, or remove DATABASE_REPLICA_URLS',
+    ];
+  return urls.flatMap((url, i) =>
+    /^postgres(ql)?:\/\/./i.test(url) ? [] : [`DATABASE_REPLICA_URLS: URL ${i + 1} is not a PostgreSQL URL; use postgres://user:password@host:5432/database`],
+  );
 }
 
 /** A value that failed its check, with the sentence that says why. */

@@ -129,6 +129,11 @@ export const ERRORS = {
     fix: 'Narrow the query (filters, limit) or raise KILN_DB_STATEMENT_TIMEOUT_MS.',
   },
   KILN_SHUTTING_DOWN: { status: 503, title: 'Server is shutting down', fix: 'Retry; another instance will answer.' },
+  KILN_OVERLOADED: {
+    status: 503,
+    title: 'Server overloaded',
+    fix: 'Retry after the seconds in `Retry-After`; the operator should add instances or raise the shedding bounds (KILN_SHED_EVENT_LOOP_DELAY_MS, KILN_SHED_POOL_QUEUE).',
+  },
   KILN_REDIS_UNAVAILABLE: { status: 503, title: 'Shared state unavailable', fix: 'Retry later; the operator should check Redis (REDIS_URL).' },
   KILN_AUTH_OIDC_UNAVAILABLE: { status: 503, title: 'Identity provider unavailable', fix: 'Retry later; the identity provider cannot be reached.' },
   KILN_SUBSCRIPTION_LIMIT: {

@@ -19,7 +19,7 @@ import type { ResourceHooks } from '../extensions/types.js';
 import type { Resource } from '../model/ir.js';
 import { type AccessPolicy, authorize, type FieldAccess, OPEN_ACCESS, readableRows } from '../pipeline/authorize.js';
 import type { Principal, RequestContext } from '../pipeline/context.js';
-import { Executor, type ReadOptions, type WriteAccess, type WriteOptions } from '../pipeline/execute.js';
+import { type Deleted, Executor, type ReadOptions, type WriteAccess, type WriteOptions } from '../pipeline/execute.js';
 import type { ListArgs, SelectionArgs } from '../pipeline/parse.js';
 import { type OperationName, type RateLimiter, rateLimit } from '../pipeline/rate-limit.js';
 import { validateId, validateList, validateRecord, validateRecords, validateSelection } from '../pipeline/validate.js';
@@ -57,7 +57,17 @@ export interface OperationsOptions {
   readonly rateLimiters?: readonly RateLimiter[];
   /** Told of every write once it committed (change events: src/events/). */
   readonly events?: ChangePublisher;
+  /** Told of every write once it committed, before the events, and waited for (the response cache: src/cache/). */
+  readonly changes?: ChangeListenerOfWrites;
 }
+
+/** What a write changed: its resource and the kind of change (the response cache bumps what they invalidate). */
+export interface ChangeListenerOfWrites {
+  changed(resource: string, type: ChangeType): Promise<void>;
+}
+
+/** `limited`: the caller already passed the rate limits for this read (Operations.limitRead; a cached read runs them first). */
+export type CachedReadOptions = ReadOptions & { readonly limited?: boolean };
 
 const NOTHING_HIDDEN: ScopeOf = () => undefined;
 const EVERY_ROW: Access = Object.freeze({ rows: TRUE, scopeOf: NOTHING_HIDDEN });
@@ -71,6 +81,7 @@ export class Operations {
   readonly #limiters: readonly RateLimiter[];
   readonly #hooks: HookRunner;
   readonly #events: ChangePublisher | undefined;
+  readonly #changes: ChangeListenerOfWrites | undefined;
   /** The field rules of one caller; the same constant NO_FIELD_LIMITS for everyone when nothing limits fields. */
   readonly #fieldsOf: (principal: Principal) => FieldsOf;
 
@@ -83,6 +94,7 @@ export class Operations {
     this.#limiters = options.rateLimiters ?? [];
     this.#hooks = new HookRunner(options.compiled.model, options.errors);
     this.#events = options.events;
+    this.#changes = options.changes;
   }
 
   get db(): Database {
@@ -94,31 +106,41 @@ export class Operations {
   }
 
   /** `options.tx`: read inside that transaction (a hook reads what its transaction wrote). */
-  async list(ctx: RequestContext, resource: string, args: ListArgs = {}, options: ReadOptions = {}): Promise<ListResult> {
+  async list(ctx: RequestContext, resource: string, args: ListArgs = {}, options: CachedReadOptions = {}): Promise<ListResult> {
     const r = this.#compiled.of(resource);
-    if (this.#limiters.length > 0) await this.#rateLimit(ctx, 'list', r);
+    if (this.#limiters.length > 0 && !options.limited) await this.#rateLimit(ctx, 'list', r, args);
     const fields = this.#fieldsOf(ctx.principal);
     const query = validateList(this.#env, r, args, ctx.limits, fields, cursorCaller(ctx.principal));
     const rows = authorize(this.#policy, ctx, r.resource, 'list');
-    const read = this.#execute.list(r, query, this.#access(ctx, rows, fields), this.#includeAccess(ctx, fields), options.tx);
+    const read = this.#execute.list(r, query, this.#access(ctx, rows, fields), this.#includeAccess(ctx, fields), options.tx ?? this.#replicaFor(ctx));
     if (!this.#hooks.of(r)?.afterRead) return read;
     const result = await read;
     await this.#hooks.afterRead(r, ctx, result.rows);
     return result;
   }
 
-  async get(ctx: RequestContext, resource: string, id: unknown, args?: SelectionArgs, options: ReadOptions = {}): Promise<Row> {
+  async get(ctx: RequestContext, resource: string, id: unknown, args?: SelectionArgs, options: CachedReadOptions = {}): Promise<Row> {
     const r = this.#compiled.of(resource);
-    if (this.#limiters.length > 0) await this.#rateLimit(ctx, 'get', r);
+    if (this.#limiters.length > 0 && !options.limited) await this.#rateLimit(ctx, 'get', r, args);
     const key = validateId(r, id);
     const fields = this.#fieldsOf(ctx.principal);
     const selection = validateSelection(this.#env, r, args, ctx.limits, fields);
     const rows = authorize(this.#policy, ctx, r.resource, 'read');
-    const read = this.#execute.get(r, key, selection, this.#access(ctx, rows, fields), this.#includeAccess(ctx, fields), options.tx);
+    const read = this.#execute.get(r, key, selection, this.#access(ctx, rows, fields), this.#includeAccess(ctx, fields), options.tx ?? this.#replicaFor(ctx));
     if (!this.#hooks.of(r)?.afterRead) return read;
     const found = [await read];
     await this.#hooks.afterRead(r, ctx, found);
     return found[0] as Row;
+  }
+
+  /** The rate limits of a read, alone: a read answered from the response cache runs them, then no other stage. */
+  limitRead(ctx: RequestContext, operation: 'list' | 'get', resource: string, args?: SelectionArgs): void | Promise<void> {
+    return this.#rateLimit(ctx, operation, this.#compiled.of(resource), args);
+  }
+
+  /** Whether a read of `resource` may be answered from a cache: not when an afterRead hook may change its rows for each call. */
+  cacheable(resource: string): boolean {
+    return !this.#hooks.of(this.#compiled.of(resource))?.afterRead;
   }
 
   /**
@@ -128,6 +150,7 @@ export class Operations {
    */
   async create<T = Row>(ctx: RequestContext, resource: string, body: unknown, options: WriteOptions & Around<Row, T> = {}): Promise<T> {
     const r = this.#compiled.of(resource);
+    wrote(ctx);
     await this.#rateLimit(ctx, 'create', r);
     const validated = validateRecord(r, 'Create', body);
     const rule = authorize(this.#policy, ctx, r.resource, 'create');
@@ -148,7 +171,8 @@ export class Operations {
   /** All or nothing: every record is created, or none. `around` as for create. */
   async createMany<T = Row[]>(ctx: RequestContext, resource: string, bodies: unknown, options: WriteOptions & Around<Row[], T> = {}): Promise<T> {
     const r = this.#compiled.of(resource);
-    await this.#rateLimit(ctx, 'createMany', r);
+    wrote(ctx);
+    await this.#rateLimit(ctx, 'createMany', r, undefined, Array.isArray(bodies) ? bodies.length : 1);
     const validated = validateRecords(r, bodies, ctx.limits);
     const rule = authorize(this.#policy, ctx, r.resource, 'create');
     const fields = this.#fieldsOf(ctx.principal)(r.resource);
@@ -181,6 +205,7 @@ export class Operations {
 
   async remove(ctx: RequestContext, resource: string, id: unknown, options: WriteOptions = {}): Promise<void> {
     const r = this.#compiled.of(resource);
+    wrote(ctx);
     await this.#rateLimit(ctx, 'remove', r);
     const key = validateId(r, id);
     const rows = authorize(this.#policy, ctx, r.resource, 'delete');
@@ -189,12 +214,12 @@ export class Operations {
     const hooks = this.#hooks.of(r);
     const snapshot = this.#events !== undefined;
     if (!hooks) {
-      await this.#announce(options.tx, r, 'deleted', [{ id: key }], await this.#execute.remove(r, key, rows, options, view, snapshot));
+      await this.#announceDelete(options.tx, r, key, await this.#execute.remove(r, key, rows, options, view, snapshot));
       return;
     }
     const remove = async (tx?: Queryable) => {
       if (tx && hooks.beforeDelete) await this.#hooks.beforeDelete(r, key, { ctx, tx, ops: bindOperations(this, tx) });
-      await this.#announce(tx, r, 'deleted', [{ id: key }], await this.#execute.remove(r, key, rows, { ...options, tx }, view, snapshot));
+      await this.#announceDelete(tx, r, key, await this.#execute.remove(r, key, rows, { ...options, tx }, view, snapshot));
       if (hooks.afterDelete) await this.#hooks.afterCommit(tx, () => this.#hooks.after(r, 'afterDelete', ctx, { id: key }));
     };
     await this.#hookedWrite(hooks.beforeDelete !== undefined, options, remove);
@@ -203,6 +228,7 @@ export class Operations {
   /** Sets the links of one record's manyToMany relation to exactly `ids`. */
   async setLinks(ctx: RequestContext, resource: string, id: unknown, relation: string, ids: unknown, options: WriteOptions = {}): Promise<void> {
     const r = this.#compiled.of(resource);
+    wrote(ctx);
     await this.#rateLimit(ctx, 'setLinks', r);
     const key = validateId(r, id);
     const input = validateRecord(r, 'Update', { [relation]: ids });
@@ -216,12 +242,13 @@ export class Operations {
    * after-hooks of the writes made in it run once it committed.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    if (!this.#hooks.queuesAfterCommit && !this.#events) return this.#execute.transaction(fn);
+    if (!this.#hooks.queuesAfterCommit && !this.#events && !this.#changes) return this.#execute.transaction(fn);
     return this.#hooks.withQueue((inner) => this.#execute.transaction(inner), fn);
   }
 
   async #update(ctx: RequestContext, resource: string, id: unknown, body: unknown, options: WriteOptions, replace: boolean): Promise<Row> {
     const r = this.#compiled.of(resource);
+    wrote(ctx);
     await this.#rateLimit(ctx, replace ? 'replace' : 'update', r);
     const key = validateId(r, id);
     const variant = replace ? 'Replace' : 'Update';
@@ -296,16 +323,47 @@ export class Operations {
    */
   async #announce(tx: Queryable | undefined, r: CompiledResource, type: ChangeType, rows: readonly Row[], snapshot?: string): Promise<void> {
     const events = this.#events;
-    if (!events) return;
+    const changes = this.#changes;
+    if (!events && !changes) return;
     const resource = r.resource.name;
     await this.#hooks.afterCommit(tx, async () => {
-      for (const row of rows) events.publish({ resource, type, id: row.id as string | number, ...(snapshot !== undefined && { snapshot }) });
+      await changes?.changed(resource, type);
+      if (events) for (const row of rows) events.publish({ resource, type, id: row.id as string | number, ...(snapshot !== undefined && { snapshot }) });
     });
   }
 
-  #rateLimit(ctx: RequestContext, operation: OperationName, r: CompiledResource): void | Promise<void> {
+  /** A deletion's events: the record's, then those of the rows its foreign keys' ON DELETE actions removed or changed. */
+  async #announceDelete(tx: Queryable | undefined, r: CompiledResource, id: unknown, deleted: Deleted): Promise<void> {
+    const events = this.#events;
+    const changes = this.#changes;
+    if (!events && !changes) return;
+    await this.#hooks.afterCommit(tx, async () => {
+      await changes?.changed(r.resource.name, 'deleted');
+      if (!events) return;
+      events.publish({
+        resource: r.resource.name,
+        type: 'deleted',
+        id: id as string | number,
+        ...(deleted.snapshot !== undefined && { snapshot: deleted.snapshot }),
+      });
+      // The statement answers ids as text; an event names a record by the id its own DELETE would have.
+      for (const change of deleted.cascaded) events.publish({ ...change, id: validateId(this.#compiled.of(change.resource), change.id) as string | number });
+    });
+  }
+
+  /**
+   * Where a read outside a transaction goes: a read replica while the request has not written
+   * (DATABASE_REPLICA_URLS); the primary (undefined: the executor's own database) otherwise, and when
+   * the context does not track its writes.
+   */
+  #replicaFor(ctx: RequestContext): Queryable | undefined {
+    return ctx.consistency?.wrote === false ? this.#execute.db.replicas : undefined;
+  }
+
+  /** `args` and `items`: what a cost-aware limiter weighs (src/ratelimit/cost.ts). */
+  #rateLimit(ctx: RequestContext, operation: OperationName, r: CompiledResource, args?: SelectionArgs, items?: number): void | Promise<void> {
     if (this.#limiters.length === 0) return;
-    return rateLimit(this.#limiters, { ctx, operation, resource: r.resource.name });
+    return rateLimit(this.#limiters, { ctx, operation, resource: r.resource.name, args, items });
   }
 
   #scopeOf(ctx: RequestContext): ScopeOf {
@@ -359,6 +417,11 @@ export class Operations {
       });
     }
   }
+}
+
+/** From now on the request reads from the primary: it reads its own writes (see RequestContext.consistency). */
+function wrote(ctx: RequestContext): void {
+  if (ctx.consistency) ctx.consistency.wrote = true;
 }
 
 /** belongsTo relations whose target the caller cannot see in full: their keys are checked on written rows. */

@@ -1,3 +1,5 @@
+import type { ReplicaReads } from './replicas.js';
+
 /** What the rest of Kiln needs from a database: parameterised queries and transactions. */
 export interface Queryable {
   query<R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<R[]>;
@@ -18,6 +20,16 @@ export type ConnectionErrorListener = (error: Error) => void;
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  /**
+   * Read replicas (DATABASE_REPLICA_URLS), when there are any: where a read outside a transaction may
+   * go, if the request has not written (src/db/replicas.ts). Everything else on this object is the primary.
+   */
+  readonly replicas?: ReplicaReads;
+  /**
+   * Connections come from a pooler in transaction mode (KILN_DB_POOLER): a server connection is ours
+   * only inside a transaction, so nothing may rely on session state between transactions.
+   */
+  readonly transactionPooled?: boolean;
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
@@ -33,7 +45,22 @@ export interface Database extends Queryable {
    * so a log is the only place it can show; returns the remover.
    */
   onConnectionError(listener: ConnectionErrorListener): () => void;
+  /** The connection pool, on a driver that has one (PostgreSQL); PGlite runs in the process and has none. */
+  readonly pool?: ConnectionPool;
   close(): Promise<void>;
+}
+
+/** What a pool tells of itself, for the metrics (GET /metrics) and load shedding. */
+export interface ConnectionPool {
+  /** The most connections it opens (KILN_DB_POOL_MAX). */
+  readonly max: number;
+  /** Connections open, busy or idle. */
+  readonly total: number;
+  readonly idle: number;
+  /** Checkouts (statements, transactions) waiting for a connection. */
+  readonly waiting: number;
+  /** Registers a listener told how long each checkout waited for its connection, in ms; returns the remover. */
+  observeWait(listener: (waitedMs: number) => void): () => void;
 }
 
 /**

@@ -2,7 +2,9 @@ import type { Settings } from '../config/settings.js';
 import { StartupError } from '../config/startup-error.js';
 import { connectFailureMessage } from './connect-errors.js';
 import type { Database } from './database.js';
+import { attachReplicas } from './open-replicas.js';
 import { MEMORY_TEMPLATE_ENV, openPglite } from './pglite.js';
+import { checkPoolerSession } from './pooler-session.js';
 import { openPostgres } from './postgres.js';
 
 /**
@@ -27,6 +29,7 @@ export async function openDatabase(settings: Settings, env: NodeJS.ProcessEnv = 
     connectTimeoutMs: settings.dbConnectTimeoutMs,
     idleTimeoutMs: settings.dbIdleTimeoutMs,
     statementTimeoutMs: settings.dbStatementTimeoutMs,
+    pooler: settings.dbPooler as 'none' | 'transaction',
   });
   try {
     await db.ping();
@@ -34,5 +37,18 @@ export async function openDatabase(settings: Settings, env: NodeJS.ProcessEnv = 
     await db.close().catch(() => {});
     throw new StartupError(connectFailureMessage(error, settings.databaseUrl, settings.dbConnectTimeoutMs), { cause: error });
   }
-  return db;
+  if (db.transactionPooled) {
+    try {
+      await checkPoolerSession(db, settings);
+    } catch (error) {
+      await db.close().catch(() => {});
+      throw error;
+    }
+  }
+  try {
+    return await attachReplicas(db, settings);
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
 }

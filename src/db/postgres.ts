@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { type ConnectionErrorListener, type Database, QueryObservers } from './database.js';
+import { type ConnectionErrorListener, type ConnectionPool, type Database, QueryObservers } from './database.js';
 import { runTransaction } from './pg-transaction.js';
 import { TEXT_PARSERS } from './wire-types.js';
 
@@ -11,6 +11,13 @@ export interface PostgresOptions {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   statementTimeoutMs: number;
+  /**
+   * `transaction`: the URL is a pooler in transaction mode, which hands each transaction (or single
+   * statement) whatever server connection is free. A statement prepared by name on one would be
+   * unknown on the next, and PgBouncer refuses startup options it cannot replay: so statements run
+   * unnamed, and search_path, TimeZone and statement_timeout come from the role (pooler-session.ts).
+   */
+  pooler?: 'none' | 'transaction';
 }
 
 /** Same wire types as PGlite's parsers (wire-types.ts), so both drivers hand back equal rows. */
@@ -41,6 +48,7 @@ function statementName(text: string): string | undefined {
  * and a connection that dies while idle is reported to `onConnectionError` listeners.
  */
 export function openPostgres(options: PostgresOptions): Database {
+  const pooled = options.pooler === 'transaction';
   const pool = new pg.Pool({
     connectionString: options.url,
     // Shown in pg_stat_activity unless the URL names the application itself (?application_name=…).
@@ -48,8 +56,7 @@ export function openPostgres(options: PostgresOptions): Database {
     max: options.poolMax,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: options.idleTimeoutMs,
-    statement_timeout: options.statementTimeoutMs,
-    options: `-c search_path=${options.schema} -c TimeZone=UTC`,
+    ...(!pooled && { statement_timeout: options.statementTimeoutMs, options: `-c search_path=${options.schema} -c TimeZone=UTC` }),
     types,
   });
   const connectionErrors = new Set<ConnectionErrorListener>();
@@ -62,7 +69,7 @@ export function openPostgres(options: PostgresOptions): Database {
   const observers = new QueryObservers();
   const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, values?: readonly unknown[]): Promise<R[]> => {
     const started = observers.begin(text);
-    const name = statementName(text);
+    const name = pooled ? undefined : statementName(text);
     try {
       const result = await client.query({ text, values: values as unknown[] | undefined, ...(name ? { name } : {}) });
       return result.rows as R[];
@@ -72,6 +79,7 @@ export function openPostgres(options: PostgresOptions): Database {
   };
   return {
     kind: 'postgres',
+    ...(pooled && { transactionPooled: true }),
     // pool.query listens for the client's 'error' while the statement runs and drops a client that failed.
     query: (text, values) => run(pool, text, values),
     transaction: (fn) => runTransaction(pool, run, fn),
@@ -83,6 +91,44 @@ export function openPostgres(options: PostgresOptions): Database {
       connectionErrors.add(listener);
       return () => connectionErrors.delete(listener);
     },
+    pool: poolGauges(pool, options.poolMax),
     close: () => pool.end(),
+  };
+}
+
+type Checkout = (error: Error | undefined, client: pg.PoolClient | undefined, release: (error?: unknown) => void) => void;
+
+/**
+ * The pool's counts, and the time each checkout waits for its connection. Every checkout goes through
+ * pool.connect with a callback (pool.query calls it, and so does runTransaction), so the instance's
+ * connect is wrapped to time it; without a listener the wrapper only passes the call on.
+ */
+function poolGauges(pool: pg.Pool, max: number): ConnectionPool {
+  const listeners = new Set<(waitedMs: number) => void>();
+  const connect = pool.connect.bind(pool) as (callback?: Checkout) => unknown;
+  (pool as unknown as { connect: (callback?: Checkout) => unknown }).connect = (callback) => {
+    if (listeners.size === 0 || typeof callback !== 'function') return connect(callback);
+    const started = performance.now();
+    return connect((error, client, release) => {
+      const waitedMs = performance.now() - started;
+      for (const listener of listeners) listener(waitedMs);
+      callback(error, client, release);
+    });
+  };
+  return {
+    max,
+    get total() {
+      return pool.totalCount;
+    },
+    get idle() {
+      return pool.idleCount;
+    },
+    get waiting() {
+      return pool.waitingCount;
+    },
+    observeWait(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
 }

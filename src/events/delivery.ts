@@ -7,7 +7,7 @@
 import { KilnError } from '../core/errors.js';
 import type { Operations } from '../core/operations.js';
 import type { Row } from '../core/query.js';
-import type { RequestContext } from '../pipeline/context.js';
+import { type RequestContext, readingPrimary } from '../pipeline/context.js';
 import type { FilterArg, SelectionArgs } from '../pipeline/parse.js';
 import type { ChangeEvent, ChangeType } from './bus.js';
 import { shadowedBy } from './snapshot.js';
@@ -39,6 +39,12 @@ export async function checkSubscription(ops: Operations, spec: SubscriptionSpec,
   await ops.list(spec.ctx, spec.resource, { ...spec.selection, filters: spec.filters, ...(problems && { problems }), limit: 1 });
 }
 
+/**
+ * A delivery is the server's push, not a call the subscriber made: no rate limit counts it (the
+ * subscription was counted once, by checkSubscription), or a busy resource would use up its budget.
+ */
+const PUSHED = Object.freeze({ limited: true });
+
 /** What `event` delivers to the subscriber of `spec`: undefined when it may not see the record, or its filters exclude it. */
 export async function deliveryOf(ops: Operations, spec: SubscriptionSpec, event: ChangeEvent): Promise<Delivery | undefined> {
   const filters = [...spec.filters, { path: ['id'], operator: 'eq', value: event.id, source: 'id' }];
@@ -46,10 +52,16 @@ export async function deliveryOf(ops: Operations, spec: SubscriptionSpec, event:
     if (event.type === 'deleted') {
       if (event.snapshot === undefined) return undefined;
       const table = ops.compiled.of(spec.resource).resource.table;
-      const { rows } = await ops.list(spec.ctx, spec.resource, { fields: ['id'], filters, limit: 1 }, { tx: shadowedBy(ops.db, table, event.snapshot) });
+      const { rows } = await ops.list(
+        spec.ctx,
+        spec.resource,
+        { fields: ['id'], filters, limit: 1 },
+        { tx: shadowedBy(ops.db, table, event.snapshot), ...PUSHED },
+      );
       return rows.length > 0 ? { event, record: null } : undefined;
     }
-    const { rows } = await ops.list(spec.ctx, spec.resource, { ...spec.selection, filters, limit: 1 });
+    // From the primary: a read replica may not have replayed the write the event announces yet.
+    const { rows } = await ops.list(readingPrimary(spec.ctx), spec.resource, { ...spec.selection, filters, limit: 1 }, PUSHED);
     const record = rows[0];
     return record ? { event, record } : undefined;
   } catch (error) {

@@ -10,8 +10,9 @@
  * again (ioredis `autoResubscribe`); events published while it was away are not replayed.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { ContextLogger } from '../pipeline/context.js';
+import { openRedis } from '../redis/connect.js';
 import { CHANGE_TYPES, type ChangeEvent, type ChangeListener, type EventBus } from './bus.js';
 import { LocalListeners } from './local-listeners.js';
 
@@ -73,7 +74,7 @@ export class RedisBus implements EventBus {
   #connect(url: string, role: string): Redis {
     // Named after the channel (CLIENT LIST shows which application a connection serves).
     const connectionName = `kiln-events-${role}:${this.#channel.replace(/[^\w:.-]/g, '_')}`;
-    const redis = new Redis(url, { autoResubscribe: true, maxRetriesPerRequest: 1, connectTimeout: 5000, connectionName });
+    const redis = openRedis(url, { autoResubscribe: true, maxRetriesPerRequest: 1, connectTimeout: 5000, connectionName });
     redis.on('error', (error: unknown) => this.#fault(role, error));
     redis.on('ready', () => {
       if (!this.#failing) return;

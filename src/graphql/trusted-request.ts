@@ -32,7 +32,8 @@ export function trustedRequestParser(trusted: TrustedDocuments | undefined, trus
 
 async function checkedPlainRequest(req: Request<unknown, unknown>, trusted: TrustedDocuments | undefined): Promise<RequestParams | Response> {
   const params = await parseRequestParams(req);
-  if ('query' in params && !trusted?.trusts(params.query)) throw notTrusted('send `documentId` with the sha256 of a document of its manifest instead of `query`');
+  if ('query' in params && !trusted?.trusts(params.query))
+    throw notTrusted('send `documentId` with the sha256 of a document of its manifest instead of `query`');
   return params;
 }
 

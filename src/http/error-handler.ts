@@ -10,12 +10,13 @@ export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
  * Retry-After (seconds) of each 503, unless the error sets its own. A lost connection is replaced on
  * the next request and a restart takes a few seconds: 2. A statement timeout means a busy database
  * or a heavy query, and an immediate retry adds to the load: 5. An instance shutting down is replaced
- * behind the load balancer at once: 1.
+ * behind the load balancer at once: 1. An overloaded instance (load shedding) is judged again every 100 ms: 1.
  */
 export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   KILN_DATABASE_UNAVAILABLE: 2,
   KILN_DATABASE_TIMEOUT: 5,
   KILN_SHUTTING_DOWN: 1,
+  KILN_OVERLOADED: 1,
   KILN_REDIS_UNAVAILABLE: 2,
 };
 

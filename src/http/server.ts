@@ -5,6 +5,7 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { policyFor } from '../access/policy.js';
+import { createResponseCache } from '../cache/create-cache.js';
 import type { Settings } from '../config/settings.js';
 import { CompiledModel } from '../core/compiled-model.js';
 import { CursorCodec } from '../core/cursor.js';
@@ -26,12 +27,18 @@ import { buildGraphqlSchema } from '../graphql/schema.js';
 import { subscriptionsOf } from '../graphql/subscriptions.js';
 import { serveSubscriptions } from '../graphql/ws-server.js';
 import type { Model } from '../model/ir.js';
+import { createLoadShedder } from '../observability/load-shedding.js';
+import { type AppMetrics, createMetrics, joinSignals } from '../observability/metrics.js';
+import { registerMetricsRoute } from '../observability/metrics-endpoint.js';
+import { NO_SIGNALS, type Signals } from '../observability/signals.js';
+import { installTracing } from '../observability/tracing.js';
 import { registerDocs } from '../openapi/docs-page.js';
 import { buildOpenApi } from '../openapi/document.js';
 import type { Authenticator } from '../pipeline/authenticate.js';
 import type { AccessPolicy } from '../pipeline/authorize.js';
 import { type ContextOptions, createContext, limitsFrom, type RequestContext } from '../pipeline/context.js';
 import type { RateLimiter } from '../pipeline/rate-limit.js';
+import { createRateLimits } from '../ratelimit/create.js';
 import { EventStreams, wantsEventStream } from '../rest/event-stream.js';
 import { MethodTable } from '../rest/method-table.js';
 import { contextFactory } from '../rest/request-context.js';
@@ -56,6 +63,7 @@ import {
 } from './observability.js';
 import { type QuietSockets, trackQuietSockets } from './quiet-sockets.js';
 import { API_SECURITY_HEADERS } from './security-headers.js';
+import { trustProxyOption } from './trust-proxy.js';
 
 export interface KilnAppOptions {
   readonly model: Model;
@@ -77,6 +85,8 @@ export interface KilnAppOptions {
   readonly routes?: readonly AnyRoute[];
   /** Served by `kiln dev`: mail without SMTP goes to the log, the session cookie may go over plain HTTP. */
   readonly dev?: boolean;
+  /** What the parts of the app report for the metrics (cache hits and misses, …); reported nowhere when absent. */
+  readonly signals?: Signals;
 }
 
 export interface KilnApp {
@@ -87,6 +97,8 @@ export interface KilnApp {
   readonly events: EventBus;
   /** The schema served at /graphql; undefined when GraphQL is off (KILN_GRAPHQL=false). */
   readonly graphqlSchema: GraphQLSchema | undefined;
+  /** The app's metrics registry when KILN_METRICS is on; startKiln serves it (src/observability/metrics-endpoint.ts). */
+  readonly metrics?: AppMetrics;
   /** A context for calling `ops` directly (scripts, tests, custom code): the limits of the settings, anonymous unless told. */
   context(options?: Partial<ContextOptions>): RequestContext;
   /**
@@ -102,7 +114,9 @@ const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 
 /** Assembles the Fastify server for a model: REST routes, docs, health, security headers and limits. */
 export async function buildApp(options: KilnAppOptions): Promise<KilnApp> {
-  return assembleApp(options, false);
+  // KILN_METRICS: a registry of this app's own; its signals reach the metrics besides the caller's own.
+  const metrics = options.settings.metrics ? createMetrics(options.db) : undefined;
+  return assembleApp({ ...options, signals: joinSignals(options.signals, metrics?.signals) }, false, metrics);
 }
 
 /**
@@ -124,7 +138,7 @@ export async function describeGraphql(model: Model, settings: Settings): Promise
   return kiln.graphqlSchema as GraphQLSchema;
 }
 
-async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Promise<KilnApp> {
+async function assembleApp(options: KilnAppOptions, describeOnly: boolean, metrics?: AppMetrics): Promise<KilnApp> {
   const { model, settings, db } = options;
   let closing = false;
   let shutdown: Promise<void> | undefined;
@@ -138,6 +152,8 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: deferredChildLogger,
     genReqId: requestId,
+    // KILN_TRUST_PROXY: whose X-Forwarded-For decides req.ip (what anonymous callers' rate limits key by).
+    trustProxy: trustProxyOption(settings.trustProxy),
     bodyLimit: settings.bodyLimit,
     // The shutdown gate below answers 503 itself; close() closes idle connections (drainConnections).
     return503OnClosing: false,
@@ -168,6 +184,11 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
 
   beforeHooks.logRequest = installRequestLogging(app, logDestination);
   const stopSqlLog = installSqlLog(app, db, settings.logSql as SqlLogMode);
+  // Request counts for GET /metrics (KILN_METRICS), and load shedding (KILN_SHED_*) in the request gate.
+  metrics?.countRequests(app);
+  const shedder = describeOnly ? undefined : createLoadShedder(settings, db, options.signals ?? NO_SIGNALS);
+  // Before the request gate: a request it answers (shutting down, 406) still gets its span.
+  const stopTracing = describeOnly ? async () => {} : await installTracing(app, db, settings, model.api.version);
 
   const apiBase = `${settings.apiPrefix}/`;
   // The request gate: one hook for what every request needs first (a hook per concern costs a call
@@ -179,6 +200,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
       refuseWhileClosing(reply);
       return;
     }
+    if (shedder?.refuse(req, reply)) return;
     if (req.url.startsWith(apiBase) && !acceptsJson(req.headers.accept) && !wantsEventStream(req.url, req.headers.accept)) {
       sendProblem(reply, new KilnError('KILN_NOT_ACCEPTABLE', { detail: 'this API answers only application/json; send Accept: application/json' }));
       return;
@@ -205,14 +227,24 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
   const limits = limitsFrom(settings);
   const compiled = new CompiledModel(model, limits);
   const events = await createEventBus(settings, app.log, { connect: !describeOnly });
+  // KILN_RATE_LIMIT and the resources' `rateLimit` (src/ratelimit/): undefined when nothing is limited.
+  const rateLimits = await createRateLimits(model, settings, app.log, { connect: !describeOnly, signals: options.signals });
+  rateLimits?.install(app);
+  const cache = await createResponseCache(settings, model, {
+    log: app.log,
+    signals: options.signals,
+    customPolicy: options.access !== undefined,
+    connect: !describeOnly,
+  });
   const ops = new Operations({
     db,
     compiled,
     cursors: new CursorCodec(settings.cursorSecret, settings.cursorPreviousSecrets),
     errors: new DatabaseErrorMapper(model),
     policy: options.access ?? policyFor(model),
-    rateLimiters: options.rateLimiters,
+    rateLimiters: rateLimits ? [...(options.rateLimiters ?? []), rateLimits.limiter] : options.rateLimiters,
     events,
+    changes: cache,
   });
   const methods = new MethodTable();
   app.addHook('onRoute', (route) => {
@@ -225,9 +257,10 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     model.auth && (await (await import('../auth/runtime.js')).createAuth({ model, settings, db, ops, log: app.log, dev: options.dev, describeOnly }));
   const routeDeps = {
     ops,
-    contextOf: contextFactory([...(options.authenticators ?? []), ...(auth?.authenticators ?? [])], limits),
+    contextOf: contextFactory([...(options.authenticators ?? []), ...(auth?.authenticators ?? [])], limits, rateLimits?.answers),
     prefix: settings.apiPrefix,
     idempotencyTtlHours: settings.idempotencyTtlHours,
+    cache,
   };
   const streams = new EventStreams();
   for (const resource of model.resources) {
@@ -238,6 +271,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
   auth?.register(app);
   registerCustomRoutes(app, customRoutes, routeDeps);
   registerHealth(app, db);
+  if (metrics && settings.metricsToken) registerMetricsRoute(app, metrics.source, settings.metricsToken);
   const graphqlSchema = settings.graphql ? buildGraphqlSchema(compiled, { limits, extend: subscriptionsOf(compiled, events, limits) }) : undefined;
   const protection = graphqlSchema && graphqlProtection(settings, options.dev ?? false);
   if (graphqlSchema) registerGraphql(app, { schema: graphqlSchema, ops, contextOf: routeDeps.contextOf, protection });
@@ -266,6 +300,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     security: { ...settings, dev: options.dev ?? false },
     publicRoutes: auth?.routes,
   });
+  rateLimits?.describe(openapi);
   if (settings.docs) registerDocs(app, options.title ?? model.api.title, openapi);
   installErrorHandling(app, methods, installFaultLog(app, db));
   const sweeper = setInterval(() => {
@@ -281,6 +316,7 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     openapi,
     events,
     graphqlSchema,
+    metrics,
     context: (options = {}) => createContext({ limits, ...options }),
     // The app closes once: a second call (a test's cleanup after the test closed it, a signal during
     // shutdown) waits for the first, and closes the database if the first kept it.
@@ -303,8 +339,14 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean): Prom
     await drainConnections(app.server, quietSockets, drainMs);
     await app.close();
     await events.close();
+    await rateLimits?.close();
+    await cache?.close();
     await auth?.close();
     stopSqlLog();
+    shedder?.close();
+    metrics?.close();
+    // After app.close(): every request has been answered, so its span has ended and is flushed here.
+    await stopTracing();
     if (!options.logStream) await flushStdoutLog();
   }
 }

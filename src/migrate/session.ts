@@ -5,6 +5,7 @@
  * one, ends the transaction it was given and manages its own from there; before handing the
  * connection back it opens a transaction again for the driver to close.
  */
+import { StartupError } from '../config/startup-error.js';
 import type { Database, Queryable } from '../db/database.js';
 
 /** Per schema, so apps sharing a database in different schemas do not wait for each other. */
@@ -19,6 +20,12 @@ export interface LockInfo {
 
 /** Runs `fn` on one connection, outside any transaction, holding the schema's migration lock. */
 export async function withMigrationLock<T>(db: Database, fn: (conn: Queryable, lock: LockInfo) => Promise<T>, onWait?: () => void): Promise<T> {
+  // The lock lives on a session across several transactions, which a transaction pooler does not keep.
+  if (db.transactionPooled) {
+    throw new StartupError(
+      'migrations cannot run through a pooler in transaction mode (KILN_DB_POOLER=transaction): they hold a lock on one connection across several transactions. Run `kiln migrate up` with DATABASE_URL pointing at the database itself (or a session-mode pool) and KILN_DB_POOLER=none, then serve through the pooler without --migrate.',
+    );
+  }
   return db.transaction(async (conn) => {
     await conn.query('COMMIT');
     // A migration may rewrite a large table: no statement timeout for the run (restored after).

@@ -3,6 +3,8 @@
  * order (id first, timestamps last), relations, and the names of constraints and indexes.
  */
 
+import { cacheOf } from './cache-option.js';
+import { rateLimitsOf } from './check-rate-limit.js';
 import { belongsToPointingAt, type ModelView, ownResource } from './check-relation.js';
 import type { OnDelete, ScalarType } from './declaration.js';
 import { CALLER_ID } from './field-rules.js';
@@ -100,6 +102,8 @@ export function buildResource(model: ModelView, name: string, joins: JoinTablePl
     indexes,
     description: typeof r.description === 'string' ? r.description : undefined,
     singular: typeof r.singular === 'string' ? r.singular : singularPhrase(name),
+    ...cacheOf(r.cache),
+    ...(r.rateLimit !== undefined && { rateLimit: rateLimitsOf(r.rateLimit) }),
   };
 }
 

@@ -1,5 +1,8 @@
 /** Checks of one resource: its name, its options, and its `unique` and `indexes` lists. */
+
+import { cacheOption } from './cache-option.js';
 import { checkField } from './check-field.js';
+import { checkRateLimit } from './check-rate-limit.js';
 import { fieldsOf, type ModelView } from './check-relation.js';
 import { IDENTIFIER } from './naming.js';
 import { boolean, oneOf, pathSegment, previousName, shown, sqlName, text, type ValueCheck } from './option-values.js';
@@ -19,6 +22,9 @@ const RESOURCE_OPTIONS: Readonly<Record<string, ValueCheck | undefined>> = {
   renamedFrom: previousName,
   // Checked with the other rules once the resources are built (src/access/check-rules.ts).
   access: undefined,
+  cache: cacheOption,
+  // Checked key by key below (check-rate-limit.ts).
+  rateLimit: undefined,
 };
 const INDEX_OPTIONS = ['fields', 'unique', 'name'];
 
@@ -38,6 +44,7 @@ export function checkResource(model: ModelView, name: string, problems: ProblemL
     const problem = value === undefined ? undefined : RESOURCE_OPTIONS[key]?.(value, key);
     if (problem) problems.add(`${path}.${key}`, problem.message, problem.hint);
   }
+  checkRateLimit(resource.rateLimit, `${path}.rateLimit`, problems);
   const renamedFrom = resource.renamedFrom;
   if (typeof renamedFrom === 'string' && Object.hasOwn(model.resources, renamedFrom)) {
     problems.add(

@@ -175,6 +175,10 @@ export interface ResourceDeclaration {
   hooks?: { readonly [K in HookName]?: unknown };
   /** Who may list, read, create, update and delete its records (docs/reference/access-rules.md). */
   access?: AccessDeclaration;
+  /** The response cache of its reads (docs/how-to/caching.md): `false` off, `{ ttl: seconds }` its own lifetime; default KILN_CACHE_TTL. */
+  cache?: boolean | { ttl: number };
+  /** Calls one caller may make, by operation: `{ default: '100/min', create: '10/min' }`, or `'off'` (docs/reference/model.md#rate-limits). */
+  rateLimit?: { readonly [K in 'default' | 'list' | 'read' | 'create' | 'update' | 'delete']?: string };
 }
 
 /** How the API presents itself: the OpenAPI `info` (title, version, description, contact, license). */

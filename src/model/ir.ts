@@ -102,7 +102,14 @@ export interface Resource {
   readonly description?: string;
   /** One record in words, for messages and docs: "post", "blog post" (the model's `singular`, or derived). */
   readonly singular: string;
+  /** The resource's own rate limits (`rateLimit`), when it declares any: by operation, and `default` for the others. */
+  readonly rateLimit?: ResourceRateLimits;
+  /** The model's `cache` option: `false` never caches its reads; `{ ttl }` caches them that many seconds; absent: KILN_CACHE_TTL. */
+  readonly cache?: false | { readonly ttl: number };
 }
+
+/** Calls allowed per window; null: `off`, not limited. */
+export type ResourceRateLimits = Readonly<Partial<Record<'default' | AccessOperation, { readonly points: number; readonly windowS: number } | null>>>;
 
 export interface JoinTable {
   readonly name: string;

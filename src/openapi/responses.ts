@@ -16,13 +16,14 @@ const PROBLEM_MEDIA = 'application/problem+json';
  */
 export const PRE_ROUTE: readonly ErrorCode[] = ['KILN_METHOD_NOT_ALLOWED', 'KILN_REQUEST_TIMEOUT', 'KILN_URI_TOO_LONG', 'KILN_HEADERS_TOO_LARGE'];
 
-/** Failures any API route can answer with once it is routed: content negotiation, the server, the database, shutdown. */
+/** Failures any API route can answer with once it is routed: content negotiation, the server, the database, shutdown, load shedding. */
 export const ANY_ROUTE: readonly ErrorCode[] = [
   'KILN_NOT_ACCEPTABLE',
   'KILN_INTERNAL',
   'KILN_DATABASE_UNAVAILABLE',
   'KILN_DATABASE_TIMEOUT',
   'KILN_SHUTTING_DOWN',
+  'KILN_OVERLOADED',
 ];
 
 /** Failures of a body: JSON parsing, media type and size, then validation against the schema. */
@@ -68,6 +69,12 @@ const CODE_HEADERS: Partial<Record<ErrorCode, Record<string, JsonSchema>>> = {
     },
   },
   KILN_RATE_LIMITED: {
+    'Retry-After': {
+      description: 'Seconds to wait before trying again.',
+      schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86400 },
+    },
+  },
+  KILN_OVERLOADED: {
     'Retry-After': {
       description: 'Seconds to wait before trying again.',
       schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86400 },

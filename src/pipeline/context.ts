@@ -34,6 +34,35 @@ export interface RequestContext {
   readonly log: ContextLogger;
   readonly principal: Principal;
   readonly limits: Limits;
+  /** The client's address (Fastify's `req.ip`, as KILN_TRUST_PROXY allows); absent for calls made in code. */
+  readonly ip?: string;
+  /** Headers stages add to the answer (the rate-limit stage's RateLimit); absent where no HTTP answer is sent. Copies of the context share it. */
+  readonly response?: ResponseHeaders;
+  /**
+   * Whether this request has written yet. With read replicas (DATABASE_REPLICA_URLS), its reads go to
+   * a replica until it writes, and to the primary from then on, so it reads its own writes. Without
+   * it (a context built by hand), every read goes to the primary. Copies of the context share it.
+   */
+  readonly consistency?: ReadConsistency;
+}
+
+/** Where a stage sets a header of the HTTP answer; the last value set for a name wins. */
+export interface ResponseHeaders {
+  set(name: string, value: string): void;
+}
+
+export interface ReadConsistency {
+  wrote: boolean;
+}
+
+/** A new request's consistency: nothing written yet. */
+export function freshReads(): ReadConsistency {
+  return { wrote: false };
+}
+
+/** The same caller, reading from the primary whatever it wrote: for reads that must see a write just committed elsewhere. */
+export function readingPrimary(ctx: RequestContext): RequestContext {
+  return { ...ctx, consistency: undefined };
 }
 
 const SILENT: ContextLogger = Object.freeze({ error() {}, warn() {}, info() {}, debug() {} });
@@ -52,6 +81,7 @@ export function createContext(options: ContextOptions): RequestContext {
     log: options.log ?? SILENT,
     principal: options.principal ?? ANONYMOUS,
     limits: options.limits,
+    consistency: freshReads(),
   };
 }
 

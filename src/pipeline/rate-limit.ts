@@ -4,6 +4,7 @@
  * limits (per account, per IP, per operation) plug in here; with none configured the stage is free.
  */
 import type { RequestContext } from './context.js';
+import type { ListArgs, SelectionArgs } from './parse.js';
 
 /** The operations every transport calls, by name. */
 export type OperationName = 'list' | 'get' | 'create' | 'createMany' | 'update' | 'replace' | 'remove' | 'setLinks';
@@ -12,6 +13,10 @@ export interface RateLimitCall {
   readonly ctx: RequestContext;
   readonly operation: OperationName;
   readonly resource: string;
+  /** What a read asked for, not yet validated (a cost-aware limiter weighs the page and the includes). */
+  readonly args?: ListArgs | SelectionArgs;
+  /** The records a bulk create sent, not yet validated. */
+  readonly items?: number;
 }
 
 export type RateLimiter = (call: RateLimitCall) => void | Promise<void>;

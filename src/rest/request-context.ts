@@ -5,13 +5,22 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Limits } from '../core/limits.js';
+import type { AnswerHeaders } from '../http/answer-headers.js';
 import { type Authenticator, authenticate } from '../pipeline/authenticate.js';
-import { ANONYMOUS, type Principal, type RequestContext } from '../pipeline/context.js';
+import { ANONYMOUS, freshReads, type Principal, type RequestContext } from '../pipeline/context.js';
 
 export type ContextOf = (req: FastifyRequest) => RequestContext | Promise<RequestContext>;
 
-export function contextFactory(authenticators: readonly Authenticator[], limits: Limits): ContextOf {
-  const build = (req: FastifyRequest, principal: Principal): RequestContext => ({ requestId: String(req.id), log: req.log, principal, limits });
+/** `answers`: given when a stage sets headers of the answer (the rate limits); then the context also carries the client's IP. */
+export function contextFactory(authenticators: readonly Authenticator[], limits: Limits, answers?: AnswerHeaders): ContextOf {
+  const build = (req: FastifyRequest, principal: Principal): RequestContext => ({
+    requestId: String(req.id),
+    log: req.log,
+    principal,
+    limits,
+    consistency: freshReads(),
+    ...(answers && { ip: req.ip, response: answers.of(req) }),
+  });
   // With no authenticator every caller is anonymous: no credentials to gather.
   if (authenticators.length === 0) return (req) => build(req, ANONYMOUS);
   return (req) => {

@@ -4,12 +4,14 @@
  * remaining stages, and its result becomes JSON with an ETag (serialize).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ResponseCache } from '../cache/response-cache.js';
 import type { CompiledResource } from '../core/compiled-model.js';
 import type { Operations } from '../core/operations.js';
 import type { Row } from '../core/query.js';
 import type { Queryable } from '../db/database.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { etagOf, noneMatch } from '../pipeline/serialize.js';
+import { registerCachedReads } from './cached-reads.js';
 import { checkIdempotencyKey, fingerprint, type IdempotentRequest, runIdempotent, type StoredResponse } from './idempotency.js';
 import { parseListQuery, parseSelectionQuery, type RawQuery, rejectQuery } from './query-grammar.js';
 import type { ContextOf } from './request-context.js';
@@ -19,10 +21,12 @@ export interface RouteDeps {
   readonly contextOf: ContextOf;
   readonly prefix: string;
   readonly idempotencyTtlHours: number;
+  /** The response cache, when some resource is cached (src/cache/). */
+  readonly cache?: ResponseCache;
 }
 
-type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: RawQuery }>;
-type BaseRequest = FastifyRequest<{ Querystring: RawQuery }>;
+export type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: RawQuery }>;
+export type BaseRequest = FastifyRequest<{ Querystring: RawQuery }>;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -34,22 +38,9 @@ export function registerResourceRoutes(app: FastifyInstance, r: CompiledResource
   const canonical = (row: Row) => serialize.one({ data: row });
   const location = (row: Row) => `${base}/${String(row.id)}`;
 
-  // The two reads are written without async/await and answer through reply.send: each promise is a
-  // tick more on the requests most APIs serve most, and the context is usually ready at once (no
-  // asynchronous authenticator).
-  app.get(base, (req: BaseRequest, reply) => {
-    withContext(contextOf(req), (ctx) => ops.list(ctx, name, parseListQuery(req.query))).then(
-      ({ rows, page }) => sendRepresentation(req, reply, serialize.page({ data: rows, page })),
-      (error: unknown) => reply.send(error),
-    );
-  });
-
-  app.get(`${base}/:id`, (req: IdRequest, reply) => {
-    withContext(contextOf(req), (ctx) => ops.get(ctx, name, req.params.id, isEmpty(req.query) ? undefined : parseSelectionQuery(req.query))).then(
-      (row) => sendRepresentation(req, reply, serialize.one({ data: row })),
-      (error: unknown) => reply.send(error),
-    );
-  });
+  const cache = deps.cache?.caches(name) && ops.cacheable(name) ? deps.cache : undefined;
+  if (cache) registerCachedReads(app, r, { ...deps, cache });
+  else registerReads(app, r, deps);
 
   const created = (row: Row): StoredResponse => ({ status: 201, body: canonical(row), location: location(row) });
   const createdMany = (rows: Row[]): StoredResponse => ({ status: 201, body: serialize.many({ data: rows }), location: null });
@@ -90,8 +81,32 @@ export function registerResourceRoutes(app: FastifyInstance, r: CompiledResource
   });
 }
 
+/**
+ * The two reads, uncached. Written without async/await and answering through reply.send: each promise
+ * is a tick more on the requests most APIs serve most, and the context is usually ready at once (no
+ * asynchronous authenticator).
+ */
+function registerReads(app: FastifyInstance, r: CompiledResource, { ops, contextOf, prefix }: RouteDeps): void {
+  const name = r.resource.name;
+  const serialize = r.serialize;
+  const base = `${prefix}/${r.resource.path}`;
+  app.get(base, (req: BaseRequest, reply) => {
+    withContext(contextOf(req), (ctx) => ops.list(ctx, name, parseListQuery(req.query))).then(
+      ({ rows, page }) => sendRepresentation(req, reply, serialize.page({ data: rows, page })),
+      (error: unknown) => reply.send(error),
+    );
+  });
+
+  app.get(`${base}/:id`, (req: IdRequest, reply) => {
+    withContext(contextOf(req), (ctx) => ops.get(ctx, name, req.params.id, isEmpty(req.query) ? undefined : parseSelectionQuery(req.query))).then(
+      (row) => sendRepresentation(req, reply, serialize.one({ data: row })),
+      (error: unknown) => reply.send(error),
+    );
+  });
+}
+
 /** Runs `call` with the request's context, waiting for it only when an authenticator was asynchronous. */
-function withContext<T>(ctx: RequestContext | Promise<RequestContext>, call: (ctx: RequestContext) => Promise<T>): Promise<T> {
+export function withContext<T>(ctx: RequestContext | Promise<RequestContext>, call: (ctx: RequestContext) => Promise<T>): Promise<T> {
   try {
     return ctx instanceof Promise ? ctx.then(call) : call(ctx);
   } catch (error) {
@@ -99,13 +114,13 @@ function withContext<T>(ctx: RequestContext | Promise<RequestContext>, call: (ct
   }
 }
 
-function isEmpty(query: RawQuery): boolean {
+export function isEmpty(query: RawQuery): boolean {
   for (const _ in query) return false;
   return true;
 }
 
 /** Sends a GET body with its ETag, or 304 when the client already has it. */
-function sendRepresentation(req: FastifyRequest, reply: FastifyReply, body: string): FastifyReply {
+export function sendRepresentation(req: FastifyRequest, reply: FastifyReply, body: string): FastifyReply {
   // Encoded once: the hash and the socket would each turn the serialiser's string into UTF-8 bytes.
   const bytes = Buffer.from(body);
   const etag = etagOf(bytes);

@@ -19,6 +19,9 @@ export const TEST_JWT_SECRET = 'kiln-test-secret-that-is-long-enough-0123456789'
 /** The key test processes sign cursors with (`kiln serve` on PostgreSQL requires one). */
 export const TEST_CURSOR_SECRET = 'kiln-test-cursor-secret-0123456789abcdef';
 
+/** KILN_RATE_LIMIT's default, which startTestServer turns off: for suites about the default itself. */
+export const DEFAULT_RATE_LIMIT = resolveSettings({}).rateLimit;
+
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
@@ -81,7 +84,20 @@ export async function startTestServer(
   seed?: string,
   extensions: Pick<StartOptions, 'authenticators' | 'rateLimiters' | 'access' | 'routes' | 'dev'> = {},
 ): Promise<TestServer> {
-  const settings = { ...resolveSettings({}), host: '127.0.0.1', port: 0, logLevel: 'info', authJwtSecret: TEST_JWT_SECRET, ...overrides };
+  // Many apps share one test process, whose synchronous work (PGlite's, Spectral's) delays every
+  // app's event loop: shedding on that delay would refuse requests no load caused. The suites of
+  // load shedding set it themselves. Likewise the per-caller rate limit: a suite is one caller
+  // sending hundreds of requests a minute; the rate-limit suites set their own limits.
+  const settings = {
+    ...resolveSettings({}),
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'info',
+    authJwtSecret: TEST_JWT_SECRET,
+    shedEventLoopDelayMs: 0,
+    rateLimit: 'off',
+    ...overrides,
+  };
   const test = await createTestDatabase(backend, settings);
   settings.dbSchema = test.schema;
   const logs: Record<string, unknown>[] = [];

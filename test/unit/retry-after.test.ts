@@ -26,6 +26,7 @@ describe('Retry-After on problems', () => {
     ['KILN_DATABASE_UNAVAILABLE', '2'],
     ['KILN_DATABASE_TIMEOUT', '5'],
     ['KILN_SHUTTING_DOWN', '1'],
+    ['KILN_OVERLOADED', '1'],
   ] as const) {
     test(`${code} is 503 with Retry-After: ${seconds}`, async () => {
       const res = await fetch(`${base}/${code}`);

@@ -1,0 +1,74 @@
+/**
+ * Concurrent misses of one key in one process share one fill (no stampede on the database), and a
+ * fill that fails is not stored: each caller gets its error, and the next read fills again. The fill
+ * is held open by the test, so the misses are certainly concurrent.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MemoryStore } from '../../src/cache/memory-store.js';
+import { ResponseCache } from '../../src/cache/response-cache.js';
+import type { CachedResponse } from '../../src/cache/store.js';
+import { NO_SIGNALS, type Signals } from '../../src/observability/signals.js';
+import { ANONYMOUS } from '../../src/pipeline/context.js';
+import { cacheModel } from './cache-world.js';
+
+function counting(): { signals: Signals; seen: string[] } {
+  const seen: string[] = [];
+  return { signals: { ...NO_SIGNALS, cache: (resource, outcome) => seen.push(`${resource}:${outcome}`) }, seen };
+}
+
+describe('response cache: single flight', () => {
+  test('twenty concurrent misses of one key: one fill, twenty answers, then hits', async () => {
+    const { signals, seen } = counting();
+    const cache = new ResponseCache({ model: cacheModel(), store: new MemoryStore(), ttl: 60, signals, customPolicy: false });
+    let fills = 0;
+    let release: (response: CachedResponse) => void = () => {};
+    const held = new Promise<CachedResponse>((done) => (release = done));
+    const fill = () => {
+      fills++;
+      return held;
+    };
+    const reads = Array.from({ length: 20 }, () => cache.read(ANONYMOUS, 'authors', 'list', undefined, {}, fill));
+    // Let every lookup reach the flight before the fill answers.
+    for (let i = 0; i < 10; i++) await new Promise((done) => setImmediate(done));
+    release({ etag: '"e"', body: '{"data":[]}' });
+    const answers = await Promise.all(reads);
+    assert.equal(fills, 1, 'one fill for twenty concurrent misses');
+    assert.ok(answers.every((a) => a.outcome === 'miss' && a.response.body === '{"data":[]}'));
+    const again = await cache.read(ANONYMOUS, 'authors', 'list', undefined, {}, fill);
+    assert.equal(again.outcome, 'hit');
+    assert.equal(fills, 1);
+    assert.deepEqual(seen, [...Array(20).fill('authors:miss'), 'authors:hit']);
+  });
+
+  test('a failed fill is shared by the callers waiting on it, and not stored', async () => {
+    const cache = new ResponseCache({ model: cacheModel(), store: new MemoryStore(), ttl: 60, signals: NO_SIGNALS, customPolicy: false });
+    let fills = 0;
+    const failing = async (): Promise<CachedResponse> => {
+      fills++;
+      throw new Error('the database is away');
+    };
+    const results = await Promise.allSettled([1, 2, 3].map(() => cache.read(ANONYMOUS, 'authors', 'get', '1', undefined, failing)));
+    assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'the database is away'));
+    assert.equal(fills, 1);
+    const next = await cache.read(ANONYMOUS, 'authors', 'get', '1', undefined, async () => ({ etag: '"x"', body: '{}' }));
+    assert.equal(next.outcome, 'miss', 'nothing was stored by the failed fill');
+  });
+
+  test('a resource with cache: false is a bypass, filled every time', async () => {
+    const { signals, seen } = counting();
+    const cache = new ResponseCache({ model: cacheModel(), store: new MemoryStore(), ttl: 60, signals, customPolicy: false });
+    assert.equal(cache.caches('notes'), false);
+    assert.equal(cache.caches('posts'), true);
+    let fills = 0;
+    for (let i = 0; i < 2; i++) {
+      const read = await cache.read(ANONYMOUS, 'notes', 'list', undefined, {}, async () => {
+        fills++;
+        return { etag: '"n"', body: '{}' };
+      });
+      assert.equal(read.outcome, 'bypass');
+    }
+    assert.equal(fills, 2);
+    assert.deepEqual(seen, ['notes:bypass', 'notes:bypass']);
+  });
+});
