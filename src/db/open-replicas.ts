@@ -3,7 +3,7 @@ import { StartupError } from '../config/startup-error.js';
 import { connectFailureMessage } from './connect-errors.js';
 import { isConnectionFailure } from './connection-errors.js';
 import type { Database } from './database.js';
-import { openPostgres } from './postgres.js';
+import { openPostgres, postgresOptionsFrom } from './postgres.js';
 import { ReplicaReads, replicaLabel } from './replicas.js';
 
 /**
@@ -20,15 +20,7 @@ export async function attachReplicas(primary: Database, settings: Settings): Pro
   const replicas = urls.map((url, i) => ({
     url,
     label: replicaLabel(url, i),
-    db: openPostgres({
-      url,
-      schema: settings.dbSchema,
-      poolMax: settings.dbPoolMax,
-      connectTimeoutMs: settings.dbConnectTimeoutMs,
-      idleTimeoutMs: settings.dbIdleTimeoutMs,
-      statementTimeoutMs: settings.dbStatementTimeoutMs,
-      pooler: settings.dbPooler as 'none' | 'transaction',
-    }),
+    db: openPostgres(postgresOptionsFrom(settings, url)),
   }));
   const unreachable = new Map<number, unknown>();
   const refused = (

@@ -5,7 +5,7 @@ import type { Database } from './database.js';
 import { attachReplicas } from './open-replicas.js';
 import { MEMORY_TEMPLATE_ENV, openPglite } from './pglite.js';
 import { checkPoolerSession } from './pooler-session.js';
-import { openPostgres } from './postgres.js';
+import { openPostgres, postgresOptionsFrom } from './postgres.js';
 
 /**
  * PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise. The PostgreSQL pool connects at
@@ -22,15 +22,7 @@ export async function openDatabase(settings: Settings, env: NodeJS.ProcessEnv = 
     if (settings.dataDir !== 'memory') return openPglite(settings.dataDir);
     return openPglite(undefined, { memoryTemplate: env[MEMORY_TEMPLATE_ENV] || undefined });
   }
-  const db = openPostgres({
-    url: settings.databaseUrl,
-    schema: settings.dbSchema,
-    poolMax: settings.dbPoolMax,
-    connectTimeoutMs: settings.dbConnectTimeoutMs,
-    idleTimeoutMs: settings.dbIdleTimeoutMs,
-    statementTimeoutMs: settings.dbStatementTimeoutMs,
-    pooler: settings.dbPooler as 'none' | 'transaction',
-  });
+  const db = openPostgres(postgresOptionsFrom(settings, settings.databaseUrl));
   try {
     await db.ping();
   } catch (error) {

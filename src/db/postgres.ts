@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import type { Settings } from '../config/settings.js';
 import { type ConnectionErrorListener, type ConnectionPool, type Database, QueryObservers } from './database.js';
 import { runTransaction } from './pg-transaction.js';
 import { TEXT_PARSERS } from './wire-types.js';
@@ -18,6 +19,22 @@ export interface PostgresOptions {
    * unnamed, and search_path, TimeZone and statement_timeout come from the role (pooler-session.ts).
    */
   pooler?: 'none' | 'transaction';
+}
+
+/** The pool options the settings give, for the primary (DATABASE_URL) or a replica's `url`. */
+export function postgresOptionsFrom(
+  settings: Pick<Settings, 'dbSchema' | 'dbPoolMax' | 'dbConnectTimeoutMs' | 'dbIdleTimeoutMs' | 'dbStatementTimeoutMs' | 'dbPooler'>,
+  url: string,
+): PostgresOptions {
+  return {
+    url,
+    schema: settings.dbSchema,
+    poolMax: settings.dbPoolMax,
+    connectTimeoutMs: settings.dbConnectTimeoutMs,
+    idleTimeoutMs: settings.dbIdleTimeoutMs,
+    statementTimeoutMs: settings.dbStatementTimeoutMs,
+    pooler: settings.dbPooler as 'none' | 'transaction',
+  };
 }
 
 /** Same wire types as PGlite's parsers (wire-types.ts), so both drivers hand back equal rows. */

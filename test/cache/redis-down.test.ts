@@ -5,61 +5,28 @@
  * the outage could not bump it). The database plays no part: one backend.
  */
 import assert from 'node:assert/strict';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { cacheModel, created, dropRedisKeys, headerCaller, read, redisPrefix } from './cache-world.js';
-
-/** A relay from a local port to Redis that the test can cut and restore. */
-class Relay {
-  #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
-  port = 0;
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = createConnection(6379, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((done) => server.listen(this.port, '127.0.0.1', done));
-    this.port = (server.address() as { port: number }).port;
-    this.#server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    for (const socket of this.#sockets) socket.destroy();
-    if (server) await new Promise<void>((done) => server.close(() => done()));
-  }
-}
 
 const OUTAGE = 'response cache: Redis cannot be reached; reads go to the database, uncached, until it is back';
 const BACK = 'response cache: Redis is back; cached reads are served again';
 
 describe('response cache: Redis goes down and comes back', () => {
   const prefix = redisPrefix('down');
-  const relay = new Relay();
+  const relay = new TcpProxy({ host: '127.0.0.1', port: 6379 });
   let server: TestServer;
 
   before(async () => {
-    await relay.open();
-    server = await startTestServer(
-      cacheModel(),
-      BACKENDS[0] ?? 'pglite',
-      { cacheTtl: 300, redisUrl: `redis://127.0.0.1:${relay.port}`, redisKeyPrefix: prefix },
-      undefined,
-      { authenticators: [headerCaller] },
-    );
+    await relay.start();
+    server = await startTestServer(cacheModel(), BACKENDS[0] ?? 'pglite', { cacheTtl: 300, redisUrl: relay.url, redisKeyPrefix: prefix }, undefined, {
+      authenticators: [headerCaller],
+    });
   });
   after(async () => {
     await server?.close();
-    await relay.cut();
+    await relay.stop();
     await dropRedisKeys(prefix);
   });
 
@@ -69,7 +36,7 @@ describe('response cache: Redis goes down and comes back', () => {
     assert.equal((await read(server, path)).cache, 'MISS');
     assert.equal((await read(server, path)).cache, 'HIT');
 
-    await relay.cut();
+    await relay.stop();
     for (let i = 0; i < 3; i++) {
       const down = await read(server, path);
       assert.equal(down.status, 200);
@@ -85,7 +52,7 @@ describe('response cache: Redis goes down and comes back', () => {
     assert.equal(server.logs.filter((line) => line.msg === OUTAGE).length, 1, 'the outage is logged once');
     assert.equal(server.logs.find((line) => line.msg === OUTAGE)?.level, 40, 'as a warning');
 
-    await relay.open();
+    await relay.start();
     let back = await read(server, path);
     for (let i = 0; i < 200 && back.cache === 'BYPASS'; i++) {
       await new Promise((done) => setTimeout(done, 50));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BLOG_MODEL_PATH, blogModelWithRules } from '../helpers/blog.js';
-import { startTestServer } from '../helpers/server.js';
+import { DEFAULT_RATE_LIMIT, startTestServer } from '../helpers/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
@@ -84,7 +84,7 @@ describe('kiln openapi', () => {
     const written = JSON.parse(stdout);
     // No signing key was needed, and none was made: the embedded secret lives beside the embedded database.
     assert.equal(existsSync(join(dir, 'never-created')), false);
-    const server = await startTestServer(await blogModelWithRules(), 'pglite', { apiPrefix: '/v1', publicUrl: '' });
+    const server = await startTestServer(await blogModelWithRules(), 'pglite', { apiPrefix: '/v1', publicUrl: '', rateLimit: DEFAULT_RATE_LIMIT });
     try {
       const served = await (await server.fetch('/openapi.json')).json();
       assert.deepEqual(written, served);

@@ -4,49 +4,17 @@
  * local PostgreSQL (the embedded database serves one process, so there it is refused).
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { BLOG_MODEL_PATH } from '../helpers/blog.js';
 import { runCliProcess } from '../helpers/cli-process.js';
 import { type ServeProcess, spawnServe } from '../helpers/serve-process.js';
 import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
-
-/** GET on a connection of its own: the cluster hands each new connection to the next worker. */
-function getOnNewConnection(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject).end();
-  });
-}
-
-/** The pids that logged a request, from the JSON log lines on stdout. */
-function requestPids(stdout: string): Set<number> {
-  const pids = new Set<number>();
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { pid?: number; path?: string };
-    if (entry.path === '/readyz' && typeof entry.pid === 'number') pids.add(entry.pid);
-  }
-  return pids;
-}
+import { getOnNewConnection, readyzPids, until } from '../helpers/workers.js';
 
 /** The pids of the workers the primary last reported listening. */
 function latestWorkers(stderr: string): number[] {
   const last = [...stderr.matchAll(/2 workers listening \(pids (\d+), (\d+)\)/g)].at(-1);
   return last ? [Number(last[1]), Number(last[2])] : [];
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  for (let waited = 0; !check(); waited += 50) {
-    if (waited > timeoutMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('kiln serve --workers 2 on PostgreSQL', { skip: !BACKENDS.includes('postgres') }, () => {
@@ -71,8 +39,8 @@ describe('kiln serve --workers 2 on PostgreSQL', { skip: !BACKENDS.includes('pos
 
   test('both workers answer on the one port', async () => {
     for (let i = 0; i < 8; i++) assert.equal((await getOnNewConnection(`${serve.url}/readyz`)).status, 200);
-    await until('log lines of both workers', () => requestPids(serve.stdout()).size === 2);
-    assert.deepEqual([...requestPids(serve.stdout())].sort(), latestWorkers(serve.stderr()).sort());
+    await until('log lines of both workers', () => readyzPids(serve.stdout()).size === 2);
+    assert.deepEqual([...readyzPids(serve.stdout())].sort(), latestWorkers(serve.stderr()).sort());
   });
 
   test('a worker that dies is replaced, and the port keeps answering', async () => {

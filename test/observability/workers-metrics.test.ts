@@ -3,40 +3,11 @@
  * scrape with the metrics of both workers added up; the workers open none.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { type ServeProcess, spawnServe } from '../helpers/serve-process.js';
 import { BACKENDS, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/server.js';
+import { getOnNewConnection, readyzPids, until } from '../helpers/workers.js';
 import { sample } from './helpers.js';
-
-/** GET on a connection of its own: the cluster hands each new connection to the next worker. */
-function getOnNewConnection(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject).end();
-  });
-}
-
-/** The pids that logged a request for /readyz, from the JSON log lines on stdout. */
-function readyzPids(stdout: string): Set<number> {
-  const pids = new Set<number>();
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { pid?: number; path?: string };
-    if (entry.path === '/readyz' && typeof entry.pid === 'number') pids.add(entry.pid);
-  }
-  return pids;
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  for (let waited = 0; !check(); waited += 50) {
-    if (waited > timeoutMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('kiln serve --workers 2 with KILN_METRICS', { skip: !BACKENDS.includes('postgres') }, () => {
   let db: TestDatabase;
@@ -59,7 +30,7 @@ describe('kiln serve --workers 2 with KILN_METRICS', { skip: !BACKENDS.includes(
   });
 
   test('a scrape of the primary adds up the requests both workers served', async () => {
-    for (let i = 0; i < 6; i++) assert.equal(await getOnNewConnection(`${serve.url}/readyz`), 200);
+    for (let i = 0; i < 6; i++) assert.equal((await getOnNewConnection(`${serve.url}/readyz`)).status, 200);
     await until('log lines of both workers', () => readyzPids(serve.stdout()).size === 2);
     const res = await fetch(`${metricsUrl}/metrics`);
     const text = await res.text();

@@ -10,9 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { expectProblem } from '../helpers/problem.js';
 import { BACKENDS, DEFAULT_RATE_LIMIT, startTestServer, type TestServer } from '../helpers/server.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { assertState, expectLimited } from './helpers.js';
 import { notesModel } from './models.js';
-import { TcpProxy } from './tcp-proxy.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const backend = BACKENDS[0] ?? 'pglite';
