@@ -47,8 +47,16 @@ export async function spawnServe(env: Record<string, string>, args: readonly str
   child.stderr?.on('data', (d) => {
     err += d;
   });
-  // 'close' rather than 'exit': it comes after stdout has been read to its end.
-  const exit = once(child, 'close').then(([code]) => code as number | null);
+  // 'close' rather than 'exit': it comes after stdout has been read to its end. But a process the
+  // child started (tsx's esbuild service) may hold the pipes a moment longer: once the child itself
+  // has exited, its output is waited for at most 2 s, so a straggler cannot hang a suite.
+  const exit = Promise.race([
+    once(child, 'close').then(([code]) => code as number | null),
+    once(child, 'exit').then(async ([code]) => {
+      await new Promise((r) => setTimeout(r, 2000));
+      return code as number | null;
+    }),
+  ]);
   for (let waited = 0; !err.includes('Press Ctrl+C to stop.'); waited += 50) {
     if (child.exitCode !== null || waited > 120_000) throw new Error(`kiln serve did not start:\n${err}\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
