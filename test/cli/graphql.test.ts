@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery, printSchema } from 'graphql';
 import { commandUsage } from '../../src/cli/usage.js';
 import { BLOG_MODEL_PATH, blogModelWithRules } from '../helpers/blog.js';
+import { type CliProcessResult, runCliProcess } from '../helpers/cli-process.js';
 import { BACKENDS, startTestServer } from '../helpers/server.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const RUN_CLI = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
-
-/** The real CLI in a child process: `graphql` writes the SDL straight to stdout. */
-function kiln(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-  });
-}
+/** The real CLI in a child process (`graphql` writes the SDL straight to stdout), with no signing key: it needs none. */
+const kiln = (args: string[], env: Record<string, string> = {}) => runCliProcess(args, { KILN_AUTH_JWT_SECRET: '', ...env });
 
 /** Everything introspection can say, so a difference anywhere in the schema shows in the printed SDL. */
 const INTROSPECTION = getIntrospectionQuery({
@@ -36,7 +24,7 @@ const INTROSPECTION = getIntrospectionQuery({
 const dir = mkdtempSync(join(tmpdir(), 'kiln-graphql-'));
 
 describe('kiln graphql', () => {
-  let printed: { code: number; stdout: string; stderr: string };
+  let printed: CliProcessResult;
   before(async () => {
     printed = await kiln(['graphql', '--model', BLOG_MODEL_PATH], { KILN_DATA_DIR: join(dir, 'never-created') });
   });
