@@ -63,6 +63,9 @@ for (const backend of BACKENDS) {
 
       await call('signup', '/v1/auth/signup', { method: 'POST', json: { email, password: first, name: 'Grace' } }, 202);
       await call('signup again (same email)', '/v1/auth/signup', { method: 'POST', json: { email, password: first, name: 'Grace' } }, 202);
+      // Both sign-ups mail after they answer (the address to verify, then the notice that it already has an
+      // account); they must be in before the reset mail is picked out by its position.
+      await smtp.waitFor(2);
       await call('login, wrong password', '/v1/auth/login', { method: 'POST', json: { login: email, password: `${first}x` } }, 401);
       const login = await call('login', '/v1/auth/login', { method: 'POST', json: { login: email, password: first } }, 200);
       const access = keep('access token', login.json.data.accessToken, 'login');
