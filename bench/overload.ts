@@ -1,8 +1,8 @@
 /**
  * `npm run bench:overload`: Kiln offered twice what it can serve, on loopback, bounded in time. First
  * the capacity: the list read of bench/reads.ts at full speed from BENCH_CONNECTIONS connections.
- * Then the same read sent at twice that rate (open loop: requests leave on schedule whether or not
- * earlier ones were answered) for BENCH_DURATION seconds. What Kiln must do: answer every request
+ * Then the same read sent at twice that rate (open loop, bench/open-loop.ts: requests leave evenly on
+ * schedule whether or not earlier ones were answered) for BENCH_DURATION seconds. What Kiln must do: answer every request
  * (nothing lost: no connection error, no timeout), with no 5xx other than 503 from load shedding,
  * and keep the requests it accepts fast (p95 under 200 ms) by refusing the rest quickly.
  * Prints the figures and writes bench/overload-results.json. Settings as bench/run.ts (BENCH_DURATION,
@@ -11,12 +11,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import autocannon from 'autocannon';
 import { BENCH_AUTH_ENV } from './access-token.js';
 import { startServer } from './child.js';
 import { createDataset } from './dataset.js';
 import { measure, summarize } from './load.js';
 import { benchModel } from './models.js';
+import { offerOpenLoop } from './open-loop.js';
 import { reads, requestsOf } from './reads.js';
 import { machine } from './report.js';
 
@@ -30,38 +30,7 @@ const databaseUrl = env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:543
 const OPEN_LOOP_CONNECTIONS = 400;
 const P95_TARGET_MS = 200;
 
-interface Offered {
-  readonly sent: number;
-  readonly byStatus: Record<number, number>;
-  readonly acceptedLatencies: number[];
-  readonly errors: number;
-  readonly timeouts: number;
-}
-
-function offer(url: string, next: () => { method: string; path: string }, rate: number, seconds: number): Promise<Offered> {
-  const byStatus: Record<number, number> = {};
-  const acceptedLatencies: number[] = [];
-  return new Promise((done, fail) => {
-    const instance = autocannon(
-      {
-        url,
-        connections: OPEN_LOOP_CONNECTIONS,
-        overallRate: rate,
-        duration: seconds,
-        timeout: 10,
-        requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }],
-      },
-      (error, result) => {
-        if (error) return fail(error);
-        done({ sent: result.requests.total + result.errors + result.timeouts, byStatus, acceptedLatencies, errors: result.errors, timeouts: result.timeouts });
-      },
-    );
-    instance.on('response', (_client: unknown, status: number, _bytes: number, time: number) => {
-      byStatus[status] = (byStatus[status] ?? 0) + 1;
-      if (status >= 200 && status < 300) acceptedLatencies.push(time);
-    });
-  });
-}
+const roundMs = (ms: number) => Math.round(ms * 10) / 10;
 
 function percentile(values: number[], p: number): number {
   const sorted = Float64Array.from(values).sort();
@@ -96,9 +65,11 @@ async function main(): Promise<number> {
     await measure(server.url, next, { connections, duration: Math.min(3, duration) });
     process.stdout.write(' measuring …');
     const capacity = summarize([await measure(server.url, next, { connections, duration })]);
-    const rate = Math.round(capacity.requestsPerSec * offeredMultiple);
-    console.log(` ${Math.round(capacity.requestsPerSec)} req/s; offering ${rate} req/s for ${duration} s …`);
-    const offered = await offer(server.url, next, rate, duration);
+    // What it served, not what it answered: answers shed during this phase are no capacity.
+    const capacityPerSec = capacity.requests === 0 ? 0 : capacity.requestsPerSec * (1 - capacity.non2xx / capacity.requests);
+    const rate = Math.round(capacityPerSec * offeredMultiple);
+    console.log(` ${Math.round(capacityPerSec)} req/s served; offering ${rate} req/s for ${duration} s …`);
+    const offered = await offerOpenLoop(server.url, next, { rate, seconds: duration, connections: OPEN_LOOP_CONNECTIONS, timeoutMs: 10_000 });
 
     const answered = Object.values(offered.byStatus).reduce((n, c) => n + c, 0);
     const accepted = offered.acceptedLatencies.length;
@@ -116,7 +87,8 @@ async function main(): Promise<number> {
       date: new Date().toISOString(),
       machine: machine(dataset.serverVersion),
       read: list.name,
-      capacityPerSec: Math.round(capacity.requestsPerSec),
+      capacityPerSec: Math.round(capacityPerSec),
+      capacityShed: capacity.non2xx,
       offeredPerSec: rate,
       seconds: duration,
       sent: offered.sent,
@@ -126,9 +98,9 @@ async function main(): Promise<number> {
       shed,
       errors: offered.errors,
       timeouts: offered.timeouts,
-      acceptedP50Ms: percentile(offered.acceptedLatencies, 50),
-      acceptedP95Ms: p95,
-      acceptedP99Ms: percentile(offered.acceptedLatencies, 99),
+      acceptedP50Ms: roundMs(percentile(offered.acceptedLatencies, 50)),
+      acceptedP95Ms: roundMs(p95),
+      acceptedP99Ms: roundMs(percentile(offered.acceptedLatencies, 99)),
       checks,
     };
     console.log(JSON.stringify(report, null, 2));

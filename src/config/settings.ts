@@ -224,6 +224,15 @@ export const SETTINGS = {
     description:
       'Load shedding: while the event loop runs later than this at two checks in a row (checked every 100 ms), requests are answered 503 KILN_OVERLOADED with Retry-After at once (0: never).',
   }),
+  shedPoolWaitMs: spec({
+    env: 'KILN_SHED_POOL_WAIT_MS',
+    kind: 'integer',
+    default: 20,
+    min: 0,
+    max: 60000,
+    description:
+      'Load shedding: while every statement of the last 100 ms waited longer than this for a PostgreSQL connection (a queue that does not drain), requests are answered 503 KILN_OVERLOADED with Retry-After at once (0: never).',
+  }),
   shedPoolQueue: spec({
     env: 'KILN_SHED_POOL_QUEUE',
     kind: 'integer',

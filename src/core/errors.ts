@@ -132,7 +132,7 @@ export const ERRORS = {
   KILN_OVERLOADED: {
     status: 503,
     title: 'Server overloaded',
-    fix: 'Retry after the seconds in `Retry-After`; the operator should add instances or raise the shedding bounds (KILN_SHED_EVENT_LOOP_DELAY_MS, KILN_SHED_POOL_QUEUE).',
+    fix: 'Retry after the seconds in `Retry-After`; the operator should add instances or raise the shedding bounds (KILN_SHED_EVENT_LOOP_DELAY_MS, KILN_SHED_POOL_WAIT_MS, KILN_SHED_POOL_QUEUE).',
   },
   KILN_REDIS_UNAVAILABLE: { status: 503, title: 'Shared state unavailable', fix: 'Retry later; the operator should check Redis (REDIS_URL).' },
   KILN_AUTH_OIDC_UNAVAILABLE: { status: 503, title: 'Identity provider unavailable', fix: 'Retry later; the identity provider cannot be reached.' },

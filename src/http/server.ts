@@ -146,6 +146,8 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean, metri
   const logDestination = logDestinationFor(settings.logFormat as LogFormat, options.logStream);
   // What the hooks add to every response, for the answers given before any hook runs (router and HTTP parser errors).
   const beforeHooks: BeforeHooks = { logRequest: () => {} };
+  // Load shedding (KILN_SHED_*) answers at the HTTP server's door, before Fastify (serverFactory below).
+  const shedder = describeOnly ? undefined : createLoadShedder(settings, db, options.signals ?? NO_SIGNALS);
   const app = Fastify({
     logger: loggerOptions(settings.logLevel, logDestination),
     // One line per request is written by our own onResponse hook (observability.ts).
@@ -159,9 +161,15 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean, metri
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     serverFactory: (handler) => {
+      // The door: a request the shedder refuses never reaches Fastify.
+      const door: typeof handler = shedder
+        ? (req, res) => {
+            if (!shedder.refuse(req, res, settings.problemTypeBase)) handler(req, res);
+          }
+        : handler;
       const server = createHttpServer(
         { maxHeaderSize: settings.maxHeaderSize, connectionsCheckingInterval: checkingInterval(settings.requestTimeoutMs) },
-        handler,
+        door,
       );
       server.requestTimeout = settings.requestTimeoutMs;
       server.headersTimeout = Math.min(settings.requestTimeoutMs || 60000, 60000);
@@ -184,9 +192,8 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean, metri
 
   beforeHooks.logRequest = installRequestLogging(app, logDestination);
   const stopSqlLog = installSqlLog(app, db, settings.logSql as SqlLogMode);
-  // Request counts for GET /metrics (KILN_METRICS), and load shedding (KILN_SHED_*) in the request gate.
+  // Request counts for GET /metrics (KILN_METRICS).
   metrics?.countRequests(app);
-  const shedder = describeOnly ? undefined : createLoadShedder(settings, db, options.signals ?? NO_SIGNALS);
   // Before the request gate: a request it answers (shutting down, 406) still gets its span.
   const stopTracing = describeOnly ? async () => {} : await installTracing(app, db, settings, model.api.version);
 
@@ -200,7 +207,6 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean, metri
       refuseWhileClosing(reply);
       return;
     }
-    if (shedder?.refuse(req, reply)) return;
     if (req.url.startsWith(apiBase) && !acceptsJson(req.headers.accept) && !wantsEventStream(req.url, req.headers.accept)) {
       sendProblem(reply, new KilnError('KILN_NOT_ACCEPTABLE', { detail: 'this API answers only application/json; send Accept: application/json' }));
       return;

@@ -35,6 +35,9 @@ export async function spawnServe(env: Record<string, string>, args: readonly str
       KILN_LOG_LEVEL: 'info',
       KILN_AUTH_JWT_SECRET: TEST_JWT_SECRET,
       KILN_CURSOR_SECRET: TEST_CURSOR_SECRET,
+      // As startTestServer: on a machine busy with other suites, statements of a loaded test can wait
+      // 20 ms for a connection, which is what this bound sheds; the load-shedding suite turns it on.
+      KILN_SHED_POOL_WAIT_MS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -85,7 +85,8 @@ export async function startTestServer(
   extensions: Pick<StartOptions, 'authenticators' | 'rateLimiters' | 'access' | 'routes' | 'dev'> = {},
 ): Promise<TestServer> {
   // Many apps share one test process, whose synchronous work (PGlite's, Spectral's) delays every
-  // app's event loop: shedding on that delay would refuse requests no load caused. The suites of
+  // app's event loop: shedding on that delay would refuse requests no load caused; and the suites run
+  // two at a time, so statements can wait for a connection as under load. The suites of
   // load shedding set it themselves. Likewise the per-caller rate limit: a suite is one caller
   // sending hundreds of requests a minute; the rate-limit suites set their own limits.
   const settings = {
@@ -95,6 +96,7 @@ export async function startTestServer(
     logLevel: 'info',
     authJwtSecret: TEST_JWT_SECRET,
     shedEventLoopDelayMs: 0,
+    shedPoolWaitMs: 0,
     rateLimit: 'off',
     ...overrides,
   };

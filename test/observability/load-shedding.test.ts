@@ -18,6 +18,9 @@ const JSON_ACCEPT = { accept: 'application/json' };
 
 async function expectOverloaded(res: Response): Promise<void> {
   assert.equal(res.headers.get('retry-after'), '1');
+  // Answered before Fastify, and still with what every API answer carries.
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(res.headers.get('cache-control'), null);
   await expectExactProblem(res, 503, 'KILN_OVERLOADED', OVERLOADED);
 }
 
@@ -66,7 +69,8 @@ describe(`load shedding: a late event loop (${firstBackend})`, () => {
     await expectOverloaded(await shed);
     assert.equal((await health).status, 200);
 
-    assert.deepEqual(counted(await scrape(server)), { shed: before.shed + 1, answered503: before.answered503 + 1 });
+    // Shed at the server's door, before routing: counted as shed, not as an answer of the route.
+    assert.deepEqual(counted(await scrape(server)), { shed: before.shed + 1, answered503: before.answered503 });
     await eventually('requests served again', async () => (await server.fetch('/v1/tags', { headers: JSON_ACCEPT })).status === 200);
   });
 });
@@ -74,7 +78,7 @@ describe(`load shedding: a late event loop (${firstBackend})`, () => {
 describe('load shedding: the PostgreSQL pool queue', { skip: !BACKENDS.includes('postgres') }, () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer(await blogModel(), 'postgres', { dbPoolMax: 1, shedPoolQueue: 1, shedEventLoopDelayMs: 0, metrics: true, metricsPort: 0 });
+    server = await startTestServer(await blogModel(), 'postgres', { dbPoolMax: 1, shedPoolQueue: 1, shedPoolWaitMs: 0, metrics: true, metricsPort: 0 });
   });
   after(() => server.close());
 
@@ -106,13 +110,56 @@ describe('load shedding: the PostgreSQL pool queue', { skip: !BACKENDS.includes(
   });
 });
 
+describe('load shedding: a PostgreSQL pool queue that does not drain', { skip: !BACKENDS.includes('postgres') }, () => {
+  const WAIT_BOUND_MS = 50;
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(await blogModel(), 'postgres', {
+      dbPoolMax: 1,
+      shedPoolQueue: 0,
+      shedPoolWaitMs: WAIT_BOUND_MS,
+      metrics: true,
+      metricsPort: 0,
+    });
+  });
+  after(() => server.close());
+
+  test('statements wait past KILN_SHED_POOL_WAIT_MS for a whole interval: 503 at once, /healthz 200; served again once it drains', async () => {
+    const pool = server.db.pool as ConnectionPool;
+    assert.equal((await server.fetch('/v1/tags', { headers: JSON_ACCEPT })).status, 200, 'a short wait sheds nothing');
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holding = server.db.transaction(() => gate);
+    const waiting = server.db.query('SELECT 1');
+    try {
+      // No request may touch the database before the shedder sheds: it would wait for the held connection.
+      // Checks run every 100 ms; by now several saw a statement waiting and none getting a connection.
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      assert.equal(pool.waiting, 1);
+      await expectOverloaded(await server.fetch('/v1/tags', { headers: JSON_ACCEPT }));
+      assert.equal((await server.fetch('/healthz')).status, 200);
+      assert.ok((sample(await scrape(server), 'kiln_shed_total', { reason: 'pool' }) ?? 0) >= 1);
+    } finally {
+      release();
+      await holding;
+      await waiting;
+    }
+    assert.equal(pool.waiting, 0);
+    // The statement that waited ~300 ms got its connection: that interval still judged the queue standing.
+    // Once an interval passes with short waits or none, requests are served.
+    await eventually('requests served again', async () => (await server.fetch('/v1/tags', { headers: JSON_ACCEPT })).status === 200);
+  });
+});
+
 describe('load shedding: off', () => {
-  test('with both bounds 0, or only the pool bound on PGlite (no pool), there is no shedder', async () => {
+  test('with every bound 0, or only the pool bounds on PGlite (no pool), there is no shedder', async () => {
     const pglite = await createTestDatabase('pglite');
     try {
       const settings = resolveSettings({});
-      assert.equal(createLoadShedder({ ...settings, shedEventLoopDelayMs: 0, shedPoolQueue: 0 }, pglite.db, NO_SIGNALS), undefined);
-      assert.equal(createLoadShedder({ ...settings, shedEventLoopDelayMs: 0, shedPoolQueue: 5 }, pglite.db, NO_SIGNALS), undefined);
+      assert.equal(createLoadShedder({ ...settings, shedEventLoopDelayMs: 0, shedPoolWaitMs: 0, shedPoolQueue: 0 }, pglite.db, NO_SIGNALS), undefined);
+      assert.equal(createLoadShedder({ ...settings, shedEventLoopDelayMs: 0, shedPoolWaitMs: 20, shedPoolQueue: 5 }, pglite.db, NO_SIGNALS), undefined);
       const shedder = createLoadShedder(settings, pglite.db, NO_SIGNALS);
       assert.ok(shedder, 'the event-loop bound is on by default');
       shedder.close();
@@ -121,9 +168,46 @@ describe('load shedding: off', () => {
     }
   });
 
+  test('the wait bound judges each 100 ms interval by its shortest wait: a burst that drains sheds nothing', async () => {
+    let observe: (waitedMs: number) => void = () => {};
+    const pool = {
+      max: 1,
+      total: 1,
+      idle: 0,
+      waiting: 0,
+      observeWait: (listener: (waitedMs: number) => void) => {
+        observe = listener;
+        return () => {};
+      },
+    };
+    const settings = { ...resolveSettings({}), shedEventLoopDelayMs: 0, shedPoolQueue: 0, shedPoolWaitMs: 20 };
+    const shedder = createLoadShedder(settings, { pool } as never, NO_SIGNALS);
+    assert.ok(shedder);
+    const nextInterval = () => new Promise((resolve) => setTimeout(resolve, 130));
+    try {
+      // One statement got its connection at once among slow ones: the queue drains.
+      for (const waited of [90, 3, 80]) observe(waited);
+      await nextInterval();
+      assert.equal(shedder.reason(), undefined);
+      // Every statement waited past the bound: a standing queue, shed until an interval says otherwise.
+      for (const waited of [25, 40, 90]) observe(waited);
+      await nextInterval();
+      assert.equal(shedder.reason(), 'pool');
+      // An interval without a checkout: shed only while statements are waiting (stuck), not when idle.
+      pool.waiting = 2;
+      await nextInterval();
+      assert.equal(shedder.reason(), 'pool');
+      pool.waiting = 0;
+      await nextInterval();
+      assert.equal(shedder.reason(), undefined);
+    } finally {
+      shedder.close();
+    }
+  });
+
   test('the pool bound is checked on every request, against the waiting count', () => {
     const pool = { max: 1, total: 1, idle: 0, waiting: 3, observeWait: () => () => {} };
-    const settings = { ...resolveSettings({}), shedEventLoopDelayMs: 0, shedPoolQueue: 3 };
+    const settings = { ...resolveSettings({}), shedEventLoopDelayMs: 0, shedPoolWaitMs: 0, shedPoolQueue: 3 };
     const shedder = createLoadShedder(settings, { pool } as never, NO_SIGNALS);
     assert.ok(shedder);
     assert.equal(shedder.reason(), undefined, 'at the bound: not over it');
