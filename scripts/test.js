@@ -47,7 +47,7 @@ const coverageDir = resolve(`coverage/tmp-${process.pid}`);
 rmSync(coverageDir, { recursive: true, force: true });
 mkdirSync(coverageDir, { recursive: true });
 
-const run = spawnSync('node', ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+const run = spawnSync('node', ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/slowest-files.js', '--test-reporter-destination=stdout', ...files], {
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'test', NODE_V8_COVERAGE: coverageDir, KILN_PGLITE_MEMORY_TEMPLATE: pgliteTemplate() },
 });
