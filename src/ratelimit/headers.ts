@@ -1,7 +1,7 @@
 /**
  * The RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers, in their
  * structured-field form: `RateLimit-Policy: "default";q=100;w=60` (quota q per window w seconds) and
- * `RateLimit: "default";r=42;t=17` (r left, the window resets in t seconds). A response lists every
+ * `RateLimit: "default";r=42;t=17` (r calls left now, the caller's token bucket is full again in t seconds). A response lists every
  * policy that counted a call of its request (a GraphQL document may call several), one item each.
  */
 import type { ResponseHeaders } from '../pipeline/context.js';
@@ -10,7 +10,7 @@ import type { Policy } from './policies.js';
 export interface PolicyState {
   readonly policy: Policy;
   readonly remaining: number;
-  /** Seconds until the window resets. */
+  /** Seconds until the caller's bucket is full again. */
   readonly resetS: number;
 }
 

@@ -1,17 +1,16 @@
 /**
  * Kiln's own limiter of the rate-limit stage (src/pipeline/rate-limit.ts): every call of an operation,
  * REST or GraphQL, is counted by the one policy that applies to it (policies.ts), under the caller's
- * key: its account, its API key, or else its client IP. Counters are rate-limiter-flexible's fixed
- * windows, atomic in memory or in Redis (one Lua script per call), so with REDIS_URL every instance
- * counts into the same window. Each counted answer carries the RateLimit fields (headers.ts).
+ * key: its account, its API key, or else its client IP. Each caller has a token bucket per policy
+ * (token-bucket.ts), atomic in memory or in Redis (one Lua script per call), so with REDIS_URL every
+ * instance takes from the same bucket. Each counted answer carries the RateLimit fields (headers.ts).
  *
  * When Redis cannot be reached the limits keep working as KILN_RATE_LIMIT_REDIS_DOWN says: `memory`
- * counts in this instance meanwhile (as rate-limiter-flexible's insurance limiter does, but here the
- * outage is logged once, and the recovery too), `open` counts nothing, `closed` refuses with 503.
+ * counts in this instance meanwhile (an insurance store, logged once when the outage starts and
+ * once when it ends), `open` counts nothing, `closed` refuses with 503.
  * Each call tries Redis first, so the limits go back to Redis as soon as it answers again.
  */
 import type { Redis } from 'ioredis';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { KilnError } from '../core/errors.js';
 import { NO_SIGNALS, type Signals } from '../observability/signals.js';
 import type { ContextLogger, RequestContext } from '../pipeline/context.js';
@@ -20,6 +19,7 @@ import { costOf } from './cost.js';
 import { report } from './headers.js';
 import type { Policy, PolicyTable } from './policies.js';
 import { describeRate } from './rate.js';
+import { type BucketSpec, MemoryTokenBuckets, RedisTokenBuckets, type Taken, type TokenBuckets } from './token-bucket.js';
 
 export type RedisDownMode = 'memory' | 'open' | 'closed';
 
@@ -35,16 +35,6 @@ export interface ApiRateLimitOptions {
   readonly keyPrefix?: string;
   /** Told of every call refused (the metrics). */
   readonly signals?: Signals;
-}
-
-interface Counters {
-  readonly memory: RateLimiterAbstract;
-  readonly redis?: RateLimiterAbstract;
-}
-
-interface Counted {
-  readonly res: RateLimiterRes;
-  readonly refused: boolean;
 }
 
 /** Whom a call is counted for; undefined: not counted (Kiln's own flows, and code calling operations without a client). */
@@ -67,7 +57,9 @@ export function callerKey(ctx: RequestContext): string | undefined {
 
 export class ApiRateLimits {
   readonly #policies: PolicyTable;
-  readonly #counters = new Map<string, Counters>();
+  readonly #buckets = new Map<string, BucketSpec>();
+  readonly #memory = new MemoryTokenBuckets();
+  readonly #redis: TokenBuckets | undefined;
   readonly #costRows: number;
   readonly #log: ContextLogger;
   readonly #redisDown: RedisDownMode;
@@ -81,12 +73,8 @@ export class ApiRateLimits {
     this.#log = options.log;
     this.#redisDown = options.redisDown ?? 'memory';
     this.#signals = options.signals ?? NO_SIGNALS;
-    const prefix = options.keyPrefix ?? 'rl';
-    for (const policy of options.policies.all) {
-      const common = { points: policy.rate.points, duration: policy.rate.windowS, keyPrefix: `${prefix}:${policy.name}` };
-      const redis = options.redis && new RateLimiterRedis({ ...common, storeClient: options.redis, rejectIfRedisNotReady: true });
-      this.#counters.set(policy.name, { memory: new RateLimiterMemory(common), ...(redis && { redis }) });
-    }
+    this.#redis = options.redis && new RedisTokenBuckets(options.redis, options.keyPrefix ?? 'rl');
+    for (const policy of options.policies.all) this.#buckets.set(policy.name, { quota: policy.rate.points, windowMs: policy.rate.windowS * 1000 });
   }
 
   /** The limiter to give the rate-limit stage. */
@@ -99,34 +87,35 @@ export class ApiRateLimits {
   };
 
   async #limit(call: RateLimitCall, policy: Policy, caller: string): Promise<void> {
-    const counted = await this.#count(policy, caller, costOf(call, this.#costRows, policy.rate.points));
-    if (!counted) return;
-    const resetS = Math.max(1, Math.ceil(counted.res.msBeforeNext / 1000));
-    const fields = report(call.ctx.response, { policy, remaining: counted.res.remainingPoints, resetS });
-    if (!counted.refused) return;
+    const taken = await this.#take(policy, caller, costOf(call, this.#costRows, policy.rate.points));
+    if (!taken) return;
+    const fields = report(call.ctx.response, { policy, remaining: taken.remaining, resetS: Math.max(1, Math.ceil(taken.fullInMs / 1000)) });
+    if (taken.allowed) return;
+    const retryS = String(Math.max(1, Math.ceil(taken.retryInMs / 1000)));
     this.#signals.rateLimited(call.resource, call.operation);
-    call.ctx.response?.set('retry-after', String(resetS));
+    call.ctx.response?.set('retry-after', retryS);
     throw new KilnError('KILN_RATE_LIMITED', {
-      detail: `the rate limit "${policy.name}" (${describeRate(policy.rate)} per caller) is used up; retry in ${resetS} seconds`,
-      headers: { 'retry-after': String(resetS), ...fields },
+      detail: `the rate limit "${policy.name}" (${describeRate(policy.rate)} per caller) is used up; retry in ${retryS} seconds`,
+      headers: { 'retry-after': retryS, ...fields },
     });
   }
 
-  /** Counts `cost` for `key`; undefined when Redis is down and the mode is `open`. */
-  async #count(policy: Policy, key: string, cost: number): Promise<Counted | undefined> {
-    const counters = this.#counters.get(policy.name) as Counters;
-    if (!counters.redis) return countIn(counters.memory, key, cost);
+  /** Takes `cost` from the caller's bucket of `policy`; undefined when Redis is down and the mode is `open`. */
+  async #take(policy: Policy, caller: string, cost: number): Promise<Taken | undefined> {
+    const spec = this.#buckets.get(policy.name) as BucketSpec;
+    const key = `${policy.name}:${caller}`;
+    if (!this.#redis) return this.#memory.take(key, cost, spec);
     try {
-      const counted = await countIn(counters.redis, key, cost);
+      const taken = await this.#redis.take(key, cost, spec);
       if (this.#outage) this.#recovered();
-      return counted;
+      return taken;
     } catch (error) {
       this.#down(error);
       if (this.#redisDown === 'open') return undefined;
       if (this.#redisDown === 'closed') {
         throw new KilnError('KILN_REDIS_UNAVAILABLE', { detail: 'the rate limits cannot be checked right now; retry later', cause: error });
       }
-      return countIn(counters.memory, key, cost);
+      return this.#memory.take(key, cost, spec);
     }
   }
 
@@ -143,15 +132,5 @@ export class ApiRateLimits {
   #recovered(): void {
     this.#outage = false;
     this.#log.info({}, 'rate limits: Redis is reachable again; every instance counts together');
-  }
-}
-
-/** A call under the limit resolves; one over it rejects with the counter's state (RateLimiterRes); a store failure throws. */
-async function countIn(counter: RateLimiterAbstract, key: string, cost: number): Promise<Counted> {
-  try {
-    return { res: await counter.consume(key, cost), refused: false };
-  } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) return { res: rejection, refused: true };
-    throw rejection;
   }
 }

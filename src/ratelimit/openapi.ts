@@ -87,7 +87,7 @@ function rateLimitHeaders(policies: PolicyTable): Record<string, JsonSchema> {
     },
     RateLimit: {
       description:
-        'What is left of each policy in its current window: `"<policy>";r=<calls left>;t=<seconds until the window resets>`, one item per policy of RateLimit-Policy.',
+        'What is left of each policy for this caller: `"<policy>";r=<calls left now>;t=<seconds until the whole quota is back>`, one item per policy of RateLimit-Policy. Each caller has a token bucket per policy, refilled continuously (q per w seconds).',
       schema: { type: 'string', maxLength },
     },
   };

@@ -1,5 +1,5 @@
 /**
- * The rate limits in Redis (REDIS_URL): every instance counts into the same window; while Redis
+ * The rate limits in Redis (REDIS_URL): every instance takes from the same bucket; while Redis
  * cannot be reached the limits do what KILN_RATE_LIMIT_REDIS_DOWN says, the outage is logged once,
  * and the counting goes back to Redis by itself. Keys live under a prefix of this run, deleted at the end.
  */
@@ -19,6 +19,15 @@ const backend = BACKENDS[0] ?? 'pglite';
 const logged = (server: TestServer, start: string) => server.logs.filter((line) => String(line.msg).startsWith(start));
 const OUTAGE = 'rate limits: Redis cannot be reached';
 const RECOVERY = 'rate limits: Redis is reachable again';
+
+/**
+ * Tokens taken from the bucket stored at `key`, now: Redis holds when the bucket will be full again
+ * (src/ratelimit/token-bucket.ts), one `intervalMs` per token taken. Same machine, same clock.
+ */
+async function tokensTaken(redis: Redis, key: string, intervalMs: number): Promise<number> {
+  const fullAt = Number(await redis.get(key));
+  return fullAt === 0 ? 0 : Math.round((fullAt - Date.now()) / intervalMs);
+}
 
 async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   const keys = await redis.keys(`${prefix}*`);
@@ -43,7 +52,7 @@ describe('rate limits shared by two instances through Redis', () => {
     redis.disconnect();
   });
 
-  test('calls to either instance count into one window', async () => {
+  test('calls to either instance take from one bucket', async () => {
     assertState(await one.fetch('/v1/tags'), 'default', 2, 60);
     assertState(await two.fetch('/v1/tags'), 'default', 1, 60);
     assertState(await one.fetch('/v1/tags'), 'default', 0, 60);
@@ -52,7 +61,8 @@ describe('rate limits shared by two instances through Redis', () => {
     const keys = await redis.keys(`${prefix}rl:*`);
     assert.equal(keys.length, 1, keys.join(', '));
     assert.match(keys[0] ?? '', new RegExp(`^${prefix}rl:default:ip:(::ffff:)?127\\.0\\.0\\.1$`));
-    assert.equal(await redis.get(keys[0] as string), '5', 'the refused calls count too');
+    // 3 per minute: a token every 20 s. The refused calls took nothing.
+    assert.equal(await tokensTaken(redis, keys[0] as string, 20_000), 3);
     assert.equal(logged(one, OUTAGE).length + logged(two, OUTAGE).length, 0);
   });
 });
@@ -65,7 +75,7 @@ describe('rate limits while Redis is down, and after', () => {
   before(async () => {
     redis = new Redis(REDIS_URL);
     await proxy.start();
-    server = await startTestServer(notesModel(), backend, { rateLimit: '100/min', redisUrl: proxy.url, redisKeyPrefix: prefix });
+    server = await startTestServer(notesModel(), backend, { rateLimit: '100/h', redisUrl: proxy.url, redisKeyPrefix: prefix });
   });
   after(async () => {
     await server.close();
@@ -74,11 +84,12 @@ describe('rate limits while Redis is down, and after', () => {
     redis.disconnect();
   });
 
-  const counted = async () => Number(await redis.get((await redis.keys(`${prefix}rl:default:*`))[0] ?? 'none'));
+  // 100 an hour: a token back every 36 s, longer than this test, so the counts below are exact.
+  const counted = async () => tokensTaken(redis, (await redis.keys(`${prefix}rl:default:*`))[0] ?? 'none', 36_000);
 
   test('memory counts meanwhile, the outage is logged once, and Redis counts again once it is back', async () => {
-    assertState(await server.fetch('/v1/tags'), 'default', 99, 60);
-    assertState(await server.fetch('/v1/tags'), 'default', 98, 60);
+    assertState(await server.fetch('/v1/tags'), 'default', 99, 3600);
+    assertState(await server.fetch('/v1/tags'), 'default', 98, 3600);
     assert.equal(await counted(), 2);
 
     await proxy.stop();
@@ -86,7 +97,7 @@ describe('rate limits while Redis is down, and after', () => {
     for (const remaining of [99, 98, 97]) {
       const res = await server.fetch('/v1/tags');
       assert.equal(res.status, 200);
-      assertState(res, 'default', remaining, 60);
+      assertState(res, 'default', remaining, 3600);
     }
     const warnings = logged(server, OUTAGE);
     assert.equal(warnings.length, 1);
@@ -107,7 +118,7 @@ describe('rate limits while Redis is down, and after', () => {
     }
     assert.equal(await counted(), 3, 'the call that found Redis back counted there');
     const res = await server.fetch('/v1/tags');
-    assertState(res, 'default', 96, 60);
+    assertState(res, 'default', 96, 3600);
     assert.equal(logged(server, OUTAGE).length, 1, 'one warning for the whole outage');
     assert.equal(logged(server, RECOVERY).length, 1);
   });
