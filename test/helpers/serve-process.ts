@@ -38,6 +38,8 @@ export async function spawnServe(env: Record<string, string>, args: readonly str
       // As startTestServer: on a machine busy with other suites, statements of a loaded test can wait
       // 20 ms for a connection, which is what this bound sheds; the load-shedding suite turns it on.
       KILN_SHED_POOL_WAIT_MS: '0',
+      // As startTestServer: a suite is one caller sending more than a minute's default budget.
+      KILN_RATE_LIMIT: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
