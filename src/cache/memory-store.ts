@@ -38,6 +38,17 @@ export class MemoryStore implements CacheStore {
     this.#entries.set(key, { value: encodeEntry(generations, response), expires: this.#now() + ttlMs });
   }
 
+  // One process: its misses of one key already share one fill (response-cache.ts), so there is nothing to claim.
+  async claimFill(): Promise<boolean> {
+    return true;
+  }
+
+  async fillClaimed(): Promise<boolean> {
+    return false;
+  }
+
+  releaseFill(): void {}
+
   async bump(resources: readonly string[]): Promise<void> {
     for (const resource of resources) this.#generations.set(resource, (this.#generations.get(resource) ?? 0) + 1);
   }

@@ -8,11 +8,18 @@
  * outage would leave stale entries behind, so when the connection is back an epoch counter, part of
  * every entry's generations, is bumped first: every entry stored before is stale. Until that is done
  * lookups still bypass.
+ *
+ * A fill is claimed with SET NX PX under the key and its generations, so that of the instances that
+ * miss one key at once only one runs its SQL (response-cache.ts); the claim holds this instance's
+ * token, and only the holder deletes it.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ContextLogger } from '../pipeline/context.js';
 import { openRedis } from '../redis/connect.js';
 import { type CachedResponse, type CacheStore, decodeEntry, encodeEntry, type Lookup } from './store.js';
+
+const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -30,6 +37,8 @@ export class RedisStore implements CacheStore {
   /** Whether the current outage was logged already: one line per outage. */
   #failing = false;
   #connected = false;
+  /** What this instance writes in the fills it claims. */
+  readonly #token = randomUUID();
 
   constructor(options: RedisStoreOptions) {
     this.#prefix = `${options.keyPrefix}cache:`;
@@ -73,6 +82,32 @@ export class RedisStore implements CacheStore {
     this.#redis.set(this.#entryKey(key), encodeEntry(generations, response), 'PX', ttlMs).catch((error: unknown) => this.#fault(error));
   }
 
+  async claimFill(key: string, generations: string, ms: number): Promise<boolean> {
+    if (!this.#usable) return true;
+    try {
+      return (await this.#redis.set(this.#fillKey(key, generations), this.#token, 'PX', ms, 'NX')) === 'OK';
+    } catch (error) {
+      this.#fault(error);
+      return true;
+    }
+  }
+
+  async fillClaimed(key: string, generations: string): Promise<boolean> {
+    if (!this.#usable) return false;
+    try {
+      return (await this.#redis.exists(this.#fillKey(key, generations))) === 1;
+    } catch (error) {
+      this.#fault(error);
+      return false;
+    }
+  }
+
+  releaseFill(key: string, generations: string): void {
+    if (!this.#usable) return;
+    // Delete only our own claim: one that expired may have been claimed again by another instance.
+    this.#redis.eval(RELEASE_SCRIPT, 1, this.#fillKey(key, generations), this.#token).catch((error: unknown) => this.#fault(error));
+  }
+
   async bump(resources: readonly string[]): Promise<void> {
     try {
       const pipeline = this.#redis.pipeline();
@@ -94,6 +129,10 @@ export class RedisStore implements CacheStore {
 
   #generationKey(resource: string): string {
     return `${this.#prefix}gen:${resource}`;
+  }
+
+  #fillKey(key: string, generations: string): string {
+    return `${this.#prefix}fill:${key}/${generations}`;
   }
 
   #entryKey(key: string): string {

@@ -11,10 +11,12 @@
  * cannot cover: a write that commits without it (a process killed between commit and bump, a write
  * made outside Kiln's operations, or in a transaction opened outside them) — the TTL bounds those.
  *
- * Concurrent misses of one key in one process share one fill (single flight); across instances
- * each instance fills once.
+ * Concurrent misses of one key in one process share one fill (single flight), and across instances
+ * the fill is claimed in the store: the instance that claims it fills, the others wait for its entry
+ * (or fill themselves if the claim goes away without one, or after FILL_CLAIM_MS).
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeType } from '../events/bus.js';
 import type { Model } from '../model/ir.js';
 import type { Signals } from '../observability/signals.js';
@@ -24,6 +26,11 @@ import { CacheDependencies } from './dependencies.js';
 import type { CachedResponse, CacheStore } from './store.js';
 
 export type ReadKind = 'list' | 'get';
+
+/** How long a fill claimed across instances is awaited by the others, at most; also the claim's life. */
+export const FILL_CLAIM_MS = 2000;
+/** How often an instance waiting for another's fill looks for the entry. */
+const FILL_POLL_MS = 10;
 
 /** How a response was answered: from the cache, filled after a miss, or without the cache (bypass). */
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
@@ -84,7 +91,8 @@ export class ResponseCache {
     const ttl = this.#ttls.get(resource);
     if (ttl === undefined || args?.problems?.length) return this.#bypass(resource, fill);
     const key = requestKey(resource, kind, id, args, this.#fingerprint(principal, kind));
-    const lookup = await this.#store.lookup(key, this.#dependencies.ofRead(resource, args));
+    const resources = this.#dependencies.ofRead(resource, args);
+    const lookup = await this.#store.lookup(key, resources);
     if (!lookup) return this.#bypass(resource, fill);
     if (lookup.found) {
       this.#signals.cache(resource, 'hit');
@@ -95,10 +103,7 @@ export class ResponseCache {
     const flightKey = `${key}/${lookup.generations}`;
     let flight = this.#flights.get(flightKey);
     if (!flight) {
-      flight = fill().then((response) => {
-        this.#store.save(key, lookup.generations, response, ttl);
-        return response;
-      });
+      flight = this.#fill(key, lookup.generations, resources, ttl, fill);
       const started = flight;
       this.#flights.set(flightKey, started);
       const forget = () => {
@@ -107,6 +112,37 @@ export class ResponseCache {
       started.then(forget, forget);
     }
     return { response: await flight, outcome: 'miss' };
+  }
+
+  /** This process's one fill of `key`: run here unless another instance claimed it and saves its entry in time. */
+  async #fill(key: string, generations: string, resources: readonly string[], ttl: number, fill: () => Promise<CachedResponse>): Promise<CachedResponse> {
+    const claimed = await this.#store.claimFill(key, generations, FILL_CLAIM_MS);
+    if (!claimed) {
+      const filled = await this.#filledElsewhere(key, generations, resources);
+      if (filled) return filled;
+    }
+    try {
+      const response = await fill();
+      this.#store.save(key, generations, response, ttl);
+      return response;
+    } finally {
+      if (claimed) this.#store.releaseFill(key, generations);
+    }
+  }
+
+  /** The entry another instance is filling, once saved; undefined when its claim ends without one, a write changes the generations, or time runs out. */
+  async #filledElsewhere(key: string, generations: string, resources: readonly string[]): Promise<CachedResponse | undefined> {
+    const deadline = performance.now() + FILL_CLAIM_MS;
+    while (performance.now() < deadline) {
+      await sleep(FILL_POLL_MS);
+      // The claim first: one released before the lookup was released after its entry was saved.
+      const held = await this.#store.fillClaimed(key, generations);
+      const lookup = await this.#store.lookup(key, resources);
+      if (!lookup || lookup.generations !== generations) return undefined;
+      if (lookup.found) return lookup.found;
+      if (!held) return undefined;
+    }
+    return undefined;
   }
 
   /** A committed write: makes stale every entry that read what it changed. */

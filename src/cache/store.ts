@@ -22,6 +22,16 @@ export interface CacheStore {
   lookup(key: string, resources: readonly string[]): Promise<Lookup | undefined>;
   /** Stores a response read under `generations`; never waits, never throws. */
   save(key: string, generations: string, response: CachedResponse, ttlMs: number): void;
+  /**
+   * Claims the fill of `key` under `generations` for at most `ms`, on every instance: true for the one
+   * caller that may fill it, false while another holds the claim. A store that cannot tell (one
+   * process, or Redis unreachable) answers true: the fill goes ahead.
+   */
+  claimFill(key: string, generations: string, ms: number): Promise<boolean>;
+  /** Whether a claim on the fill of `key` under `generations` is still held (false when it cannot tell). */
+  fillClaimed(key: string, generations: string): Promise<boolean>;
+  /** Gives back a claim this caller holds, once its entry is saved or its fill failed; never throws. */
+  releaseFill(key: string, generations: string): void;
   /** Makes every entry that read one of `resources` stale, on every instance; never throws. */
   bump(resources: readonly string[]): Promise<void>;
   close(): Promise<void>;
