@@ -219,7 +219,8 @@ async function assembleApp(options: KilnAppOptions, describeOnly: boolean, metri
       origin: corsOriginMatchers(settings.corsOrigins),
       credentials: settings.corsCredentials,
       methods: [...HTTP_METHODS],
-      exposedHeaders: ['etag', 'location', 'x-request-id', 'idempotent-replayed'],
+      // What a browser's script may read: the rate-limit state and Retry-After to pace itself, X-Cache to see a hit.
+      exposedHeaders: ['etag', 'location', 'x-request-id', 'idempotent-replayed', 'ratelimit', 'ratelimit-policy', 'retry-after', 'x-cache'],
       maxAge: 600,
     });
   }
