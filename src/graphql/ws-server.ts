@@ -23,6 +23,7 @@ import { WebSocketServer } from 'ws';
 import { KilnError } from '../core/errors.js';
 import type { Operations } from '../core/operations.js';
 import { corsOriginMatchers } from '../http/cors-origins.js';
+import { clientAddress } from '../http/trust-proxy.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ContextOf } from '../rest/request-context.js';
 import { GRAPHQL_PATH, type GraphqlContext } from './endpoint.js';
@@ -50,6 +51,8 @@ export interface SubscriptionServerOptions {
   readonly corsOrigins: readonly string[];
   /** The largest message accepted, in bytes (KILN_BODY_LIMIT). */
   readonly maxPayload: number;
+  /** KILN_TRUST_PROXY: whose X-Forwarded-For names the client (what anonymous callers' rate limits key by). */
+  readonly trustProxy: string;
 }
 
 export interface SubscriptionServer {
@@ -145,7 +148,7 @@ function upgradeRequest(
   }
   const id = randomUUID();
   // What contextFactory and the authenticators read of a Fastify request; the socket has no other.
-  return { id, log: options.log.child({ reqId: id }), headers, ip: request.socket.remoteAddress ?? '', method: 'GET' } as unknown as FastifyRequest;
+  return { id, log: options.log.child({ reqId: id }), headers, ip: clientAddress(request, options.trustProxy), method: 'GET' } as unknown as FastifyRequest;
 }
 
 function sameOrAllowedOrigin(request: IncomingMessage, origins: readonly (string | RegExp)[]): boolean {

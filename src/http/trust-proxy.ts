@@ -1,3 +1,6 @@
+import type { IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
+
 /** KILN_TRUST_PROXY as Fastify's `trustProxy` option: whose X-Forwarded-For decides `req.ip`. */
 export function trustProxyOption(setting: string): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (setting === 'off') return false;
@@ -11,4 +14,15 @@ export function trustProxyOption(setting: string): boolean | string[] | ((addres
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
+}
+
+/**
+ * The client address of a raw request (a WebSocket upgrade, which Fastify does not see) by the same
+ * rule as Fastify's `req.ip`, with the same library: X-Forwarded-For only from trusted proxies.
+ */
+export function clientAddress(request: IncomingMessage, setting: string): string {
+  const trust = trustProxyOption(setting);
+  if (trust === false) return request.socket.remoteAddress ?? '';
+  const rule = trust === true ? () => true : typeof trust === 'function' ? trust : proxyAddr.compile(trust);
+  return proxyAddr(request, rule);
 }
