@@ -93,7 +93,10 @@ for (const backend of BACKENDS) {
     test('CORS: a listed origin is allowed and sees the exposed headers; any other is not', async () => {
       const ok = await server.fetch('/v1/tags', { headers: { origin: APP } });
       assert.equal(ok.headers.get('access-control-allow-origin'), APP);
-      assert.equal(ok.headers.get('access-control-expose-headers'), 'etag, location, x-request-id, idempotent-replayed, ratelimit, ratelimit-policy, retry-after, x-cache');
+      assert.equal(
+        ok.headers.get('access-control-expose-headers'),
+        'etag, location, x-request-id, idempotent-replayed, ratelimit, ratelimit-policy, retry-after, x-cache',
+      );
       assert.match(ok.headers.get('vary') ?? '', /Origin/);
       assert.equal(ok.headers.get('access-control-allow-credentials'), null);
       for (const origin of ['https://evil.example.com', 'https://app.example.com.evil.io', 'http://app.example.com', 'null']) {
