@@ -20,27 +20,36 @@ function counting(): { signals: Signals; seen: string[] } {
   return { signals: { ...NO_SIGNALS, cache: (resource, outcome) => seen.push(`${resource}:${outcome}`) }, seen };
 }
 
+/** A fill the test holds open until it calls `release`; `fills()` counts the calls. */
+function heldFill(): { fill: () => Promise<CachedResponse>; release: (response: CachedResponse) => void; fills: () => number } {
+  let calls = 0;
+  let release: (response: CachedResponse) => void = () => {};
+  const held = new Promise<CachedResponse>((done) => (release = done));
+  return {
+    fill: () => {
+      calls++;
+      return held;
+    },
+    release: (response) => release(response),
+    fills: () => calls,
+  };
+}
+
 describe('response cache: single flight', () => {
   test('twenty concurrent misses of one key: one fill, twenty answers, then hits', async () => {
     const { signals, seen } = counting();
     const cache = new ResponseCache({ model: cacheModel(), store: new MemoryStore(), ttl: 60, signals, customPolicy: false });
-    let fills = 0;
-    let release: (response: CachedResponse) => void = () => {};
-    const held = new Promise<CachedResponse>((done) => (release = done));
-    const fill = () => {
-      fills++;
-      return held;
-    };
+    const { fill, release, fills } = heldFill();
     const reads = Array.from({ length: 20 }, () => cache.read(ANONYMOUS, 'authors', 'list', undefined, {}, fill));
     // Let every lookup reach the flight before the fill answers.
     for (let i = 0; i < 10; i++) await new Promise((done) => setImmediate(done));
     release({ etag: '"e"', body: '{"data":[]}' });
     const answers = await Promise.all(reads);
-    assert.equal(fills, 1, 'one fill for twenty concurrent misses');
+    assert.equal(fills(), 1, 'one fill for twenty concurrent misses');
     assert.ok(answers.every((a) => a.outcome === 'miss' && a.response.body === '{"data":[]}'));
     const again = await cache.read(ANONYMOUS, 'authors', 'list', undefined, {}, fill);
     assert.equal(again.outcome, 'hit');
-    assert.equal(fills, 1);
+    assert.equal(fills(), 1);
     assert.deepEqual(seen, [...Array(20).fill('authors:miss'), 'authors:hit']);
   });
 
@@ -96,19 +105,13 @@ describe('response cache: one fill across instances (Redis)', () => {
 
   test('three instances missing one key at once: one fill, every answer its body', async () => {
     const caches = [await instance(), await instance(), await instance()];
-    let fills = 0;
-    let release: (response: CachedResponse) => void = () => {};
-    const held = new Promise<CachedResponse>((done) => (release = done));
-    const fill = () => {
-      fills++;
-      return held;
-    };
+    const { fill, release, fills } = heldFill();
     const reads = caches.flatMap((cache) => [1, 2].map(() => cache.read(ANONYMOUS, 'authors', 'list', undefined, { limit: 7 } as never, fill)));
     // Every instance has claimed or found the claim taken before the one fill answers.
     await new Promise((done) => setTimeout(done, 100));
     release({ etag: '"one"', body: '{"data":["one"]}' });
     const answers = await Promise.all(reads);
-    assert.equal(fills, 1, 'one fill for three instances');
+    assert.equal(fills(), 1, 'one fill for three instances');
     assert.deepEqual(
       answers.map((a) => a.response.body),
       Array(6).fill('{"data":["one"]}'),
