@@ -7,7 +7,8 @@
  *   statement or garbage collection delays one check, and the requests it held up still deserve an
  *   answer), or the last check was late and the next one is now overdue by as much;
  * - every statement of the last check interval waited longer than KILN_SHED_POOL_WAIT_MS for a
- *   PostgreSQL connection: a queue that does not drain (CoDel's test; a burst that drains sheds nothing);
+ *   PostgreSQL connection, and statements still wait: a queue that does not drain (CoDel's test; a
+ *   burst that drains sheds nothing);
  * - more than KILN_SHED_POOL_QUEUE statements wait for a PostgreSQL connection.
  * /healthz, /readyz and /metrics are never shed: an overloaded process is alive, and its metrics are
  * what shows the overload.
@@ -100,7 +101,8 @@ export class LoadShedder {
   /** Why a request arriving now would be shed, if it would. */
   reason(): Reason | undefined {
     if (this.#delayBoundMs > 0 && (this.#late >= 2 || (this.#late === 1 && performance.now() - this.#due > this.#delayBoundMs))) return 'event-loop';
-    if (this.#standingQueue) return 'pool';
+    // Only while statements still wait: a queue that stood through the last interval and has drained since sheds nothing.
+    if (this.#standingQueue && (this.#pool as ConnectionPool).waiting > 0) return 'pool';
     if (this.#queueBound > 0 && (this.#pool as ConnectionPool).waiting > this.#queueBound) return 'pool';
     return undefined;
   }

@@ -192,6 +192,8 @@ describe('load shedding: off', () => {
       // Every statement waited past the bound: a standing queue, shed until an interval says otherwise.
       for (const waited of [25, 40, 90]) observe(waited);
       await nextInterval();
+      assert.equal(shedder.reason(), undefined, 'the queue stood, but nothing waits any more');
+      pool.waiting = 1;
       assert.equal(shedder.reason(), 'pool');
       // An interval without a checkout: shed only while statements are waiting (stuck), not when idle.
       pool.waiting = 2;
