@@ -23,7 +23,7 @@ import { WebSocketServer } from 'ws';
 import { KilnError } from '../core/errors.js';
 import type { Operations } from '../core/operations.js';
 import { corsOriginMatchers } from '../http/cors-origins.js';
-import { clientAddress } from '../http/trust-proxy.js';
+import { clientAddressReader } from '../http/trust-proxy.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ContextOf } from '../rest/request-context.js';
 import { GRAPHQL_PATH, type GraphqlContext } from './endpoint.js';
@@ -65,6 +65,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionServerOp
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
   const callers = new WeakMap<object, RequestContext>();
   const origins = corsOriginMatchers(options.corsOrigins);
+  const clientAddressOf = clientAddressReader(options.trustProxy);
   let closing = false;
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -82,7 +83,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionServerOp
       isProd: true,
       onConnect: async (ctx) => {
         try {
-          callers.set(ctx, await options.contextOf(upgradeRequest(ctx, options, origins)));
+          callers.set(ctx, await options.contextOf(upgradeRequest(ctx, options, origins, clientAddressOf)));
           return true;
         } catch (error) {
           if (!(error instanceof KilnError)) options.log.error({ err: error }, 'GraphQL WebSocket: authentication failed');
@@ -137,6 +138,7 @@ function upgradeRequest(
   ctx: Context<Record<string, unknown> | undefined, { request: IncomingMessage }>,
   options: SubscriptionServerOptions,
   origins: (string | RegExp)[],
+  clientAddressOf: (request: IncomingMessage) => string,
 ): FastifyRequest {
   const request = ctx.extra.request;
   const headers: Record<string, string | string[] | undefined> = { ...request.headers };
@@ -148,7 +150,7 @@ function upgradeRequest(
   }
   const id = randomUUID();
   // What contextFactory and the authenticators read of a Fastify request; the socket has no other.
-  return { id, log: options.log.child({ reqId: id }), headers, ip: clientAddress(request, options.trustProxy), method: 'GET' } as unknown as FastifyRequest;
+  return { id, log: options.log.child({ reqId: id }), headers, ip: clientAddressOf(request), method: 'GET' } as unknown as FastifyRequest;
 }
 
 function sameOrAllowedOrigin(request: IncomingMessage, origins: readonly (string | RegExp)[]): boolean {

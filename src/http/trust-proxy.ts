@@ -17,12 +17,13 @@ export function trustProxyOption(setting: string): boolean | string[] | ((addres
 }
 
 /**
- * The client address of a raw request (a WebSocket upgrade, which Fastify does not see) by the same
- * rule as Fastify's `req.ip`, with the same library: X-Forwarded-For only from trusted proxies.
+ * How to read the client address of a raw request (a WebSocket upgrade, which Fastify does not see)
+ * by the same rule as Fastify's `req.ip`, with the same library: X-Forwarded-For only from trusted
+ * proxies. The rule is compiled once, here.
  */
-export function clientAddress(request: IncomingMessage, setting: string): string {
+export function clientAddressReader(setting: string): (request: IncomingMessage) => string {
   const trust = trustProxyOption(setting);
-  if (trust === false) return request.socket.remoteAddress ?? '';
+  if (trust === false) return (request) => request.socket.remoteAddress ?? '';
   const rule = trust === true ? () => true : typeof trust === 'function' ? trust : proxyAddr.compile(trust);
-  return proxyAddr(request, rule);
+  return (request) => proxyAddr(request, rule);
 }

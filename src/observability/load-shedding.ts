@@ -1,8 +1,8 @@
 /**
  * Load shedding: while the instance is overloaded, a request is answered 503 KILN_OVERLOADED with
- * Retry-After at once, by the HTTP server before Fastify sees it (src/http/server.ts), before it does any work: a client told to retry in a
- * second (or sent to another instance by the load balancer) is better served than one whose request
- * waits in a queue until it times out. Overloaded means one of:
+ * Retry-After at once, by the HTTP server before Fastify sees it (src/http/server.ts), before it does
+ * any work: a client told to retry in a second (or sent to another instance by the load balancer) is
+ * better served than one whose request waits in a queue until it times out. Overloaded means one of:
  * - the event loop ran later than KILN_SHED_EVENT_LOOP_DELAY_MS at two checks in a row (one slow
  *   statement or garbage collection delays one check, and the requests it held up still deserve an
  *   answer), or the last check was late and the next one is now overdue by as much;
@@ -18,7 +18,7 @@ import type { Settings } from '../config/settings.js';
 import { KilnError } from '../core/errors.js';
 import { toProblem } from '../core/problem.js';
 import type { ConnectionPool, Database } from '../db/database.js';
-import { PROBLEM_TYPE } from '../http/error-handler.js';
+import { PROBLEM_TYPE, RETRY_AFTER_SECONDS } from '../http/error-handler.js';
 import { requestId } from '../http/observability.js';
 import { API_SECURITY_HEADERS } from '../http/security-headers.js';
 import type { Signals } from './signals.js';
@@ -31,6 +31,7 @@ const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics']);
 type Reason = 'event-loop' | 'pool';
 
 const OVERLOADED = new KilnError('KILN_OVERLOADED', { detail: 'this instance is overloaded; retry after the seconds in Retry-After' });
+const RETRY_AFTER = String(RETRY_AFTER_SECONDS.KILN_OVERLOADED);
 
 export interface LoadShedderOptions {
   /** KILN_SHED_EVENT_LOOP_DELAY_MS (0: off). */
@@ -90,7 +91,7 @@ export class LoadShedder {
     res.writeHead(503, {
       ...API_SECURITY_HEADERS,
       'x-request-id': id,
-      'retry-after': '1',
+      'retry-after': RETRY_AFTER,
       'content-type': PROBLEM_TYPE,
       'content-length': Buffer.byteLength(body),
     });

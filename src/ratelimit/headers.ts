@@ -1,8 +1,9 @@
 /**
  * The RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers, in their
  * structured-field form: `RateLimit-Policy: "default";q=100;w=60` (quota q per window w seconds) and
- * `RateLimit: "default";r=42;t=17` (r calls left now, the caller's token bucket is full again in t seconds). A response lists every
- * policy that counted a call of its request (a GraphQL document may call several), one item each.
+ * `RateLimit: "default";r=42;t=17` (r calls left now, the caller's token bucket is full again in t
+ * seconds). A response lists every policy that counted a call of its request (a GraphQL document may
+ * call several), one item each.
  */
 import type { ResponseHeaders } from '../pipeline/context.js';
 import type { Policy } from './policies.js';
