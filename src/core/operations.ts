@@ -218,7 +218,10 @@ export class Operations {
       return;
     }
     const remove = async (tx?: Queryable) => {
-      if (tx && hooks.beforeDelete) await this.#hooks.beforeDelete(r, key, { ctx, tx, ops: bindOperations(this, tx) });
+      if (tx && hooks.beforeDelete) {
+        await this.#execute.lockTarget(tx, r, key, rows, options.ifMatch, view);
+        await this.#hooks.beforeDelete(r, key, { ctx, tx, ops: bindOperations(this, tx) });
+      }
       await this.#announceDelete(tx, r, key, await this.#execute.remove(r, key, rows, { ...options, tx }, view, snapshot));
       if (hooks.afterDelete) await this.#hooks.afterCommit(tx, () => this.#hooks.after(r, 'afterDelete', ctx, { id: key }));
     };
@@ -264,10 +267,11 @@ export class Operations {
       return row;
     }
     const update = async (tx?: Queryable) => {
-      const changed =
-        tx && hooks.beforeUpdate
-          ? await this.#hooks.beforeWrite(r, 'beforeUpdate', variant, input, { ctx, tx, ops: bindOperations(this, tx), id: key })
-          : input;
+      let changed = input;
+      if (tx && hooks.beforeUpdate) {
+        await this.#execute.lockTarget(tx, r, key, rows, options.ifMatch, access.view);
+        changed = await this.#hooks.beforeWrite(r, 'beforeUpdate', variant, input, { ctx, tx, ops: bindOperations(this, tx), id: key });
+      }
       const row = await this.#guard(ctx, r, this.#execute.update(r, key, changed, access, { ...options, replace, tx }));
       await this.#announce(tx, r, 'updated', [{ id: key }]);
       if (hooks.afterUpdate) await this.#hooks.afterCommit(tx, () => this.#hooks.after(r, 'afterUpdate', ctx, row));

@@ -102,14 +102,21 @@ export class HookRunner {
     }
   }
 
-  /** afterRead on each row read, in place: a hook may change values or hand back another object. */
+  /**
+   * afterRead on each row read, in place: a hook may change values or hand back another object, but
+   * not add fields: a field the client did not select (`?fields=`) or may not read is not in the row,
+   * and stays out of the answer whatever the hook sets.
+   */
   async afterRead(r: CompiledResource, ctx: RequestContext, rows: Row[]): Promise<void> {
     const hook = this.#hooks.get(r.resource.name)?.afterRead as ((a: object) => unknown) | undefined;
     if (!hook) return;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
+      const selected = new Set(Object.keys(row));
       const out = await this.#call(r, 'afterRead', ctx, () => hook({ row, ctx }));
-      if (typeof out === 'object' && out !== null) rows[i] = out as Row;
+      const result = typeof out === 'object' && out !== null ? (out as Row) : row;
+      for (const key of Object.keys(result)) if (!selected.has(key)) delete result[key];
+      rows[i] = result;
     }
   }
 

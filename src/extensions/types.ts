@@ -69,8 +69,12 @@ export interface ResourceHooks<I extends RecordShape = RecordShape, R extends Re
   /** May refuse the delete by throwing; its return value is not used. */
   beforeDelete?(args: BeforeHookArgs<{ id: number | string }>): Awaitable<unknown>;
   afterDelete?(args: { readonly id: number | string; readonly ctx: RequestContext }): Awaitable<void>;
-  /** Each record a get or a list returns (not the records embedded by `include`); may change values. */
-  afterRead?(args: AfterHookArgs<R>): Awaitable<OrNothing<RecordShape>>;
+  /**
+   * Each record a get or a list returns (not the records embedded by `include`); may change values.
+   * The row holds only what the caller selected and may read (`?fields=`, field rules), so any field
+   * may be missing; a field the row lacks stays out of the answer even if the hook sets it.
+   */
+  afterRead?(args: AfterHookArgs<Partial<R>>): Awaitable<OrNothing<Partial<R>>>;
 }
 
 export const HOOK_NAMES = ['beforeCreate', 'afterCreate', 'beforeUpdate', 'afterUpdate', 'beforeDelete', 'afterDelete', 'afterRead'] as const;

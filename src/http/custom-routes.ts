@@ -146,6 +146,9 @@ function writer(route: RouteDefinition, ops: Operations, problems: ProblemList, 
   if (typeof response.resource === 'string') {
     const serialize = ops.compiled.of(response.resource).serialize;
     return (reply, result) => {
+      // A bug of the handler, not of the client: 500, logged with this message.
+      if (typeof result !== 'object' || result === null)
+        throw new Error(`the handler of ${route.method} ${route.path} answered ${result === null ? 'null' : typeof result}, not a ${response.resource} record`);
       const body = serialize.one({ data: result as Row });
       return reply.code(status).header('etag', etagOf(body)).type(JSON_TYPE).send(body);
     };
@@ -160,7 +163,10 @@ function writer(route: RouteDefinition, ops: Operations, problems: ProblemList, 
       'fix the schema',
     );
   }
-  return (reply, result) => reply.code(status).type(JSON_TYPE).send(stringify(result));
+  return (reply, result) => {
+    if (result === undefined) throw new Error(`the handler of ${route.method} ${route.path} answered nothing; its response schema needs a value`);
+    return reply.code(status).type(JSON_TYPE).send(stringify(result));
+  };
 }
 
 /** Path and query parameters against their schema: 400 naming each parameter. */

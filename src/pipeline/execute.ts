@@ -247,6 +247,25 @@ export class Executor {
     }
   }
 
+  /**
+   * Locks the record an update or delete of the caller's will change, inside its transaction, before a
+   * before-hook sees it: a record that does not exist or that the caller may not change is 404 before
+   * any app code runs (a hook must not tell hidden records from missing ones), and it cannot change or
+   * vanish between the hook and the write. With If-Match, the precondition is checked here too.
+   */
+  async lockTarget(tx: Queryable, r: CompiledResource, id: unknown, scope: Predicate, ifMatch?: string, view?: FieldView): Promise<void> {
+    try {
+      if (ifMatch !== undefined) return await this.#lockCurrent(tx, r, id, scope, ifMatch, view);
+      const [current] = await this.#query(
+        tx,
+        compileFindById(this.#compiled.model, r.resource, projection(r.resource, ['id']), id, { rows: scope, scopeOf: () => undefined }, { lock: true }),
+      );
+      if (!current) throw notFound(r, id);
+    } catch (error) {
+      throw this.#mapped(error);
+    }
+  }
+
   /** Runs `fn` in a new transaction. Failing to open it (the database is down) maps like any query error. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.#db.transaction(fn).catch((error: unknown) => {

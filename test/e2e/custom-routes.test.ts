@@ -49,6 +49,18 @@ const stats = defineRoute<Record<string, string>, { top?: number }>({
 
 const crash = defineRoute({ method: 'DELETE', path: '/stats/notes', status: 204, handler: () => Promise.reject(new Error('route secret')) });
 
+// Handler bugs: a record route answering nothing, a schema route answering nothing, a code nobody registered.
+const noRecord = defineRoute({ method: 'GET', path: '/notes/:id/nothing', response: { resource: 'notes' }, handler: () => undefined as never });
+const noValue = defineRoute({ method: 'GET', path: '/stats/nothing', response: { type: 'object' }, handler: () => undefined as never });
+const unregistered = defineRoute({
+  method: 'GET',
+  path: '/stats/unregistered',
+  response: { type: 'object' },
+  handler: () => {
+    throw new KilnError('TEST_NEVER_REGISTERED' as never, { detail: 'a code the app forgot to register' });
+  },
+});
+
 const bearer: Authenticator = ({ headers }) => (headers.authorization === 'Bearer ada' ? { kind: 'account', id: 'ada', roles: ['authenticated'] } : undefined);
 
 for (const backend of BACKENDS) {
@@ -57,7 +69,10 @@ for (const backend of BACKENDS) {
     let noteId: number;
 
     before(async () => {
-      server = await startTestServer(hooksModel, backend, {}, undefined, { routes: [shout, stats, crash], authenticators: [bearer] });
+      server = await startTestServer(hooksModel, backend, {}, undefined, {
+        routes: [shout, stats, crash, noRecord, noValue, unregistered],
+        authenticators: [bearer],
+      });
       noteId = (await (await server.fetch('/v1/notes', { method: 'POST', json: { title: 'Whisper' } })).json()).data.id;
     });
     after(() => server.close());
@@ -110,6 +125,19 @@ for (const backend of BACKENDS) {
       const body = await expectProblem(res, 500, 'KILN_INTERNAL');
       assert.doesNotMatch(JSON.stringify(body), /route secret/);
       assert.ok(server.logs.some((l) => JSON.stringify(l).includes('route secret')));
+    });
+
+    test('a handler answering nothing, or throwing a code nobody registered, is a bug of the app: 500 KILN_INTERNAL, logged with the cause', async () => {
+      for (const [path, logged] of [
+        [`/v1/notes/${noteId}/nothing`, 'the handler of GET /notes/:id/nothing answered undefined, not a notes record'],
+        ['/v1/stats/nothing', 'the handler of GET /stats/nothing answered nothing; its response schema needs a value'],
+        ['/v1/stats/unregistered', 'unknown error code "TEST_NEVER_REGISTERED"'],
+      ] as const) {
+        const body = await expectProblem(await server.fetch(path), 500, 'KILN_INTERNAL');
+        assert.equal(body.detail, 'an unexpected error occurred; the server log has the cause under this request id');
+        const line = server.logs.find((l) => l.reqId === body.instance && l.level === 50) as { err?: { message?: string } } | undefined;
+        assert.ok(line?.err?.message?.includes(logged), `the log line of ${path} says: ${logged}`);
+      }
     });
 
     test('routes appear in /openapi.json with their schemas and problem responses', async () => {

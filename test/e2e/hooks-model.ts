@@ -8,6 +8,9 @@ import { compileOrThrow } from '../../src/model/load.js';
 
 export const TITLE_TAKEN = registerErrorCode('TEST_TITLE_TAKEN', { status: 409, title: 'Title already taken' });
 
+/** The pins below declare access rules, so every other resource says it is open to anyone. */
+const open = { read: 'public', create: 'public', update: 'public', delete: 'public' } as const;
+
 export const calls: { hook: string; detail?: unknown }[] = [];
 /** What afterCreate saw in the database (from outside the write's transaction) when it ran. */
 export const seenAfterCommit: unknown[] = [];
@@ -25,6 +28,7 @@ export const hooksModel = compileOrThrow(
   defineModel({
     resources: {
       notes: defineResource({
+        access: open,
         fields: {
           title: field.string({ minLength: 1, maxLength: 50 }),
           slug: field.string({ readOnly: true, nullable: true, unique: true, maxLength: 60 }),
@@ -82,8 +86,21 @@ export const hooksModel = compileOrThrow(
           },
         },
       }),
-      audits: defineResource({ fields: { message: field.string({ maxLength: 100 }) } }),
-      tags: defineResource({ fields: { name: field.string({ maxLength: 50 }) } }),
+      audits: defineResource({ access: open, fields: { message: field.string({ maxLength: 100 }) } }),
+      tags: defineResource({ access: open, fields: { name: field.string({ maxLength: 50 }) } }),
+      // A closed pin may not be changed by anyone: its before-hooks must never see it.
+      pins: defineResource({
+        access: { read: 'public', create: 'public', update: 'open == true', delete: 'open == true' },
+        fields: { label: field.string({ maxLength: 50 }), open: field.boolean({ default: true }) },
+        hooks: {
+          beforeUpdate({ input }) {
+            calls.push({ hook: 'pins.beforeUpdate', detail: input.id });
+          },
+          beforeDelete({ input }) {
+            calls.push({ hook: 'pins.beforeDelete', detail: input.id });
+          },
+        },
+      }),
     },
   }),
 );

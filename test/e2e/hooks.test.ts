@@ -167,6 +167,34 @@ for (const backend of BACKENDS) {
       ]);
     });
 
+    test('beforeUpdate and beforeDelete never see a record that does not exist or that the caller may not change: 404 first', async () => {
+      for (const method of ['PATCH', 'DELETE']) {
+        const missing = await server.fetch('/v1/notes/999999', { method, ...(method === 'PATCH' && { json: { title: 'refuse' } }) });
+        const body = await expectProblem(missing, 404, 'KILN_NOT_FOUND');
+        assert.equal(body.detail, 'no such note (id 999999)');
+      }
+      const closed = await (await server.fetch('/v1/pins', { method: 'POST', json: { label: 'closed', open: false } })).json();
+      const open = await (await server.fetch('/v1/pins', { method: 'POST', json: { label: 'open' } })).json();
+      for (const method of ['PATCH', 'DELETE']) {
+        const res = await server.fetch(`/v1/pins/${closed.data.id}`, { method, ...(method === 'PATCH' && { json: { label: 'changed' } }) });
+        const body = await expectProblem(res, 404, 'KILN_NOT_FOUND');
+        assert.equal(body.detail, `no such pin (id ${closed.data.id})`);
+      }
+      assert.deepEqual(calls, [], 'no before-hook ran for a missing or hidden record');
+      assert.equal((await server.fetch(`/v1/pins/${open.data.id}`, { method: 'PATCH', json: { label: 'changed' } })).status, 200);
+      assert.equal((await server.fetch(`/v1/pins/${open.data.id}`, { method: 'DELETE' })).status, 204);
+      assert.deepEqual(calls, [
+        { hook: 'pins.beforeUpdate', detail: open.data.id },
+        { hook: 'pins.beforeDelete', detail: open.data.id },
+      ]);
+      // If-Match is checked before the hook too.
+      const other = await (await server.fetch('/v1/pins', { method: 'POST', json: { label: 'etag' } })).json();
+      calls.length = 0;
+      const stale = await server.fetch(`/v1/pins/${other.data.id}`, { method: 'PATCH', json: { label: 'x' }, headers: { 'if-match': '"stale"' } });
+      await expectProblem(stale, 412, 'KILN_PRECONDITION_FAILED');
+      assert.deepEqual(calls, []);
+    });
+
     test('afterRead changes each record a get or a list returns; fields outside the schema are dropped', async () => {
       const { data } = await (await create({ title: 'quiet words' })).json();
       const one = await (await server.fetch(`/v1/notes/${data.id}`)).json();
@@ -177,6 +205,11 @@ for (const backend of BACKENDS) {
         list.data.map((n: { title: string }) => n.title),
         ['QUIET WORDS'],
       );
+      // A field the client did not select stays out, though the hook sets it.
+      const sparse = await (await server.fetch(`/v1/notes/${data.id}?fields=slug`)).json();
+      assert.deepEqual(sparse.data, { id: data.id, slug: 'quiet-words' });
+      const sparseList = await (await server.fetch('/v1/notes?slug=quiet-words&fields=id')).json();
+      assert.deepEqual(sparseList.data, [{ id: data.id }]);
     });
 
     test('an idempotent create runs the hooks once, in the key’s transaction', async () => {

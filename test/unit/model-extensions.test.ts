@@ -131,7 +131,12 @@ describe('hook types', () => {
             afterRead({ row }) {
               // @ts-expect-error a record has no such field
               void row.nope;
-              return { ...row, title: row.title.toUpperCase() };
+              // @ts-expect-error a sparse fieldset (?fields=) may leave any field out
+              const sure: string = row.title;
+              // @ts-expect-error the title is a string, not a number
+              const wrongTitle: number | undefined = row.title;
+              void [sure, wrongTitle];
+              return { ...row, title: row.title?.toUpperCase() };
             },
           },
         }),
