@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { KilnError } from '../core/errors.js';
 import type { Row } from '../core/query.js';
+import { fieldKind } from '../core/value-messages.js';
 import type { Queryable } from '../db/database.js';
 import type { ColumnField, Model } from '../model/ir.js';
 import {
@@ -186,7 +187,7 @@ function parseJson(name: string, field: ColumnField, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new CommandError(`--field ${name}: ${name} is a ${field.type} field; give its value as JSON (e.g. 42, true, ["a"])`);
+    throw new CommandError(`--field ${name}: ${name} is ${fieldKind(field)}; give its value as JSON (e.g. 42, true, ["a"])`);
   }
 }
 

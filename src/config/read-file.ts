@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataSyntaxError, type DuplicateKey, parseJsonData, parseYamlData } from './parse-data.js';
 
 const TS_EXTENSIONS = ['.ts', '.mts', '.cts'];
@@ -51,7 +51,17 @@ export async function readDeclarationFile(file: string): Promise<unknown> {
     }
     const syntax = syntaxError(error);
     if (syntax) throw new FileReadError(file, syntax, 'fix the syntax at that line and column');
-    throw new FileReadError(file, `cannot be read: ${(error as Error).message.split('\n')[0]}`, 'fix the syntax error');
+    const message = (error as Error).message.split('\n')[0];
+    if (TS_EXTENSIONS.includes(ext) || JS_EXTENSIONS.includes(ext)) {
+      // Not a syntax error: the file ran and threw (a typo such as field.strin(...)). Where, from its stack.
+      const where = thrownAt(error);
+      throw new FileReadError(
+        file,
+        `failed while loading${where ? ` at ${where}` : ''}: ${message}`,
+        'fix the code that throws: the file runs each time the model is loaded',
+      );
+    }
+    throw new FileReadError(file, `cannot be read: ${message}`, 'fix the syntax error');
   }
   throw new FileReadError(file, `unknown file type "${ext}"`, 'use .ts, .js, .yaml, .yml or .json');
 }
@@ -67,6 +77,25 @@ function syntaxError(error: unknown): string | undefined {
   if (!first) return undefined;
   const [, where, line, column, text] = first;
   return `syntax error at ${where}:${line}:${column}: ${text}`;
+}
+
+/** Kiln's own code: a frame in it is where Kiln loaded the file, not where the file failed. */
+const KILN_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const KILN_CODE = [`${KILN_ROOT}src/`, `${KILN_ROOT}dist/`];
+
+/**
+ * The first place in the project's own files (not node_modules, not Kiln's, not Node's) where `error`
+ * was thrown, as file:line:column. A TypeScript file of a CommonJS project runs as compiled text
+ * (a `data:` URL) whose positions are not the file's: no place is given then rather than a wrong one.
+ */
+function thrownAt(error: unknown): string | undefined {
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  for (const [, where = '', line, column] of stack.matchAll(/^\s+at (?:.*\()?(file:\/\/[^\s)]+?|\/[^\s):]+?)(?:\?[^\s):]*)?:(\d+):(\d+)\)?$/gm)) {
+    const path = where.startsWith('file:') ? fileURLToPath(where) : where;
+    if (path.includes('/node_modules/') || KILN_CODE.some((folder) => path.startsWith(folder)) || path.includes('[eval')) continue;
+    return `${path}:${line}:${column}`;
+  }
+  return undefined;
 }
 
 /**

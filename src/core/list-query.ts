@@ -22,6 +22,7 @@ import { parseFilterValue, truncate } from './filter-values.js';
 import { FIXED_LIMITS, type Limits } from './limits.js';
 import { and, compare, type Predicate, related, TRUE } from './predicate.js';
 import type { IncludeNode, ListQuery, Selection, SortKey } from './query.js';
+import { fieldKind } from './value-messages.js';
 import { withArticle } from './words.js';
 
 export interface QueryEnvironment {
@@ -181,7 +182,7 @@ function buildFilter(model: Model, resource: Resource, filter: FilterArg, limits
   if (!isFilterOperator(filter.operator)) return fail('operator', `unknown operator "${truncate(filter.operator)}"; use one of ${allowed.join(', ')}`);
   const operator = filter.operator;
   if (!allowed.includes(operator)) {
-    return fail('operator', `operator "${operator}" does not apply to ${field.type} field "${fieldName}"; use one of ${allowed.join(', ')}`);
+    return fail('operator', `operator "${operator}" does not apply to "${fieldName}", ${fieldKind(field)}; use one of ${allowed.join(', ')}`);
   }
   let value: unknown;
   if (operator === 'isNull') {

@@ -82,6 +82,26 @@ export function describeValue(field: ColumnField, textMaxLength: number): string
   }
 }
 
+const TYPE_WORDS: Record<ColumnField['type'], string> = {
+  string: 'a string',
+  text: 'a text',
+  integer: 'an integer',
+  bigint: 'a 64-bit integer',
+  float: 'a number',
+  decimal: 'a decimal',
+  boolean: 'a true-or-false',
+  enum: 'an enum',
+  date: 'a date',
+  datetime: 'a date-time',
+  uuid: 'a UUID',
+  json: 'a JSON',
+};
+
+/** What kind of field `field` is, in words: "an integer field", "an id field". */
+export function fieldKind(field: ColumnField): string {
+  return `${field.role === 'id' || field.role === 'foreignKey' ? 'an id' : TYPE_WORDS[field.type]} field`;
+}
+
 /** The message for an Ajv error inside a manyToMany link list (`/tags` or `/tags/3`). */
 export function linkMessage(target: Resource, e: ErrorObject): string {
   const id = target.idType === 'uuid' ? 'a UUID' : 'a positive integer id';

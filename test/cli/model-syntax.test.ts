@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -30,6 +30,41 @@ describe('a TypeScript model with a syntax error', () => {
     assert.equal(
       err,
       `kiln check: ${path}: the model has 1 problem:\n  - (file): syntax error at ${path}:5:8: Unexpected ","\n    fix: fix the syntax at that line and column`,
+    );
+  });
+});
+
+describe('a model file that throws while it loads (a typo, not a syntax error)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-throws-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const source =
+    "const field = { string: () => ({ type: 'string' }) };\n\nexport default {\n  resources: {\n    posts: { fields: { title: (field as any).strin() } },\n  },\n};\n";
+
+  test('in an ES module project: the message says what failed and where, not "syntax error"', async () => {
+    const project = join(dir, 'esm');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), '{"type":"module"}\n');
+    const path = join(project, 'kiln.config.ts');
+    writeFileSync(path, source);
+    const { code, err } = await check(path);
+    assert.equal(code, 1);
+    assert.equal(
+      err,
+      `kiln check: ${path}: the model has 1 problem:\n  - (file): failed while loading at ${path}:5:46: field.strin is not a function\n    fix: fix the code that throws: the file runs each time the model is loaded`,
+    );
+  });
+
+  test('in a CommonJS project, whose compiled text has no positions of the file: what failed, and no wrong place', async () => {
+    const project = join(dir, 'cjs');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), '{"type":"commonjs"}\n');
+    const path = join(project, 'kiln.config.ts');
+    writeFileSync(path, source);
+    const { code, err } = await check(path);
+    assert.equal(code, 1);
+    assert.match(
+      err,
+      /^kiln check: .*: the model has 1 problem:\n {2}- \(file\): failed while loading: \S*field\.strin is not a function\n {4}fix: fix the code that throws/,
     );
   });
 });

@@ -116,7 +116,7 @@ for (const backend of BACKENDS) {
       const problem = await expectProblem(await server.fetch('/v1/items?qty=abc'), 400, 'KILN_QUERY_INVALID');
       assert.equal(problem.detail, 'qty: expected an integer, got "abc"');
       const op = await expectProblem(await server.fetch('/v1/items?active[gt]=true'), 400, 'KILN_QUERY_INVALID');
-      assert.equal(op.detail, 'active[gt]: operator "gt" does not apply to boolean field "active"; use one of eq, ne, isNull');
+      assert.equal(op.detail, 'active[gt]: operator "gt" does not apply to "active", a true-or-false field; use one of eq, ne, isNull');
     });
 
     test('every problem is reported at once', async () => {

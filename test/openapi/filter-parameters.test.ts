@@ -120,7 +120,7 @@ for (const backend of BACKENDS) {
     try {
       const body = await expectProblem(await server.fetch('/v1/things?active%5Bgt%5D=true'), 400, 'KILN_QUERY_INVALID');
       assert.deepEqual(body.errors, [
-        { path: 'active[gt]', code: 'operator', message: 'operator "gt" does not apply to boolean field "active"; use one of eq, ne, isNull' },
+        { path: 'active[gt]', code: 'operator', message: 'operator "gt" does not apply to "active", a true-or-false field; use one of eq, ne, isNull' },
       ]);
     } finally {
       await server.close();
