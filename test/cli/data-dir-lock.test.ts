@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StartupError } from '../../src/config/startup-error.js';
-import { LOCK_FILE, lockDataDir } from '../../src/db/data-dir-lock.js';
+import { HEARTBEAT_MS, LOCK_FILE, lockDataDir, PID_SPACE } from '../../src/db/data-dir-lock.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { BLOG_MODEL_PATH } from '../helpers/blog.js';
 import { runCliProcess, STACK_LINE } from '../helpers/cli-process.js';
@@ -35,6 +36,9 @@ async function stop(serve: ServeProcess): Promise<number | null> {
   return code;
 }
 
+/** How to run a command in a PID namespace of its own, where this machine allows it (root, util-linux). */
+const OWN_PID_NAMESPACE = spawnSync('unshare', ['-pf', '--mount-proc', 'true']).status === 0 ? ['unshare', '-pf', '--mount-proc'] : undefined;
+
 const inUse = (dir: string, pid: number | undefined) =>
   `the data folder ${dir} is in use by another Kiln process (pid ${pid}). Stop it first, or set KILN_DATA_DIR to another folder.`;
 
@@ -42,7 +46,7 @@ describe('the PGlite data folder is locked while a process serves it', () => {
   test('a second serve and `migrate status` beside a running serve refuse; after it stops, a new one starts', async () => {
     const dir = dataDir();
     const first = await serveOn(dir);
-    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${first.child.pid}\n`);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${first.child.pid}\n${PID_SPACE}\n`);
 
     const second = await runCliProcess(['serve', '--migrate', '--model', BLOG_MODEL_PATH], { KILN_DATA_DIR: dir });
     assert.equal(second.code, 1);
@@ -57,12 +61,25 @@ describe('the PGlite data folder is locked while a process serves it', () => {
     assert.equal(dev.code, 1);
     assert.equal(dev.stderr, `kiln dev: ${inUse(dir, first.child.pid)}\n`);
 
+    // As a second container on the same volume: a PID namespace of its own, where the first's pid means nothing.
+    if (OWN_PID_NAMESPACE) {
+      const container = await runCliProcess(['migrate', 'status', '--model', BLOG_MODEL_PATH], { KILN_DATA_DIR: dir }, 60_000, OWN_PID_NAMESPACE);
+      assert.equal(container.code, 1, container.stderr);
+      assert.equal(
+        container.stderr,
+        `kiln migrate status: the data folder ${dir} is in use by a Kiln process in another container or PID namespace (pid ${first.child.pid} on ${hostname()}). Stop it first, or set KILN_DATA_DIR to another folder.\n`,
+      );
+      assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${first.child.pid}\n${PID_SPACE}\n`, 'the lock is still the first server’s');
+    } else {
+      console.log('# no PID namespace of its own here (unshare needs root): the second-container case is covered by the unit test below');
+    }
+
     assert.equal((await fetch(`${first.url}/v1/posts`)).status, 200, 'the first server serves on, untouched');
     assert.equal(await stop(first), 0, first.stderr());
     assert.equal(existsSync(join(dir, LOCK_FILE)), false, 'a clean stop removes the lock');
 
     const third = await serveOn(dir);
-    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${third.child.pid}\n`);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${third.child.pid}\n${PID_SPACE}\n`);
     assert.equal(await stop(third), 0);
   });
 
@@ -72,9 +89,9 @@ describe('the PGlite data folder is locked while a process serves it', () => {
     killed.child.kill('SIGKILL');
     await killed.exit;
     running.delete(killed);
-    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${killed.child.pid}\n`);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${killed.child.pid}\n${PID_SPACE}\n`);
     const next = await serveOn(dir);
-    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${next.child.pid}\n`);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${next.child.pid}\n${PID_SPACE}\n`);
     assert.equal(await stop(next), 0);
   });
 });
@@ -97,10 +114,55 @@ describe('lockDataDir in one process', () => {
   test("this process's own pid in a lock it does not hold is stale: a container restarted under the same pid", async () => {
     const dir = dataDir();
     mkdirSync(dir);
-    writeFileSync(join(dir, LOCK_FILE), `${process.pid}\n`);
+    writeFileSync(join(dir, LOCK_FILE), `${process.pid}\n${PID_SPACE}\n`);
     const lock = await lockDataDir(dir);
     lock.release();
     assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+  });
+
+  test('a lock from another container (another PID namespace) holds while its owner touches it, and is taken over once it stops', async () => {
+    const dir = dataDir();
+    mkdirSync(dir);
+    const file = join(dir, LOCK_FILE);
+    // Pid 1 of another container: its pids cannot be tested from here, only its heartbeat seen.
+    writeFileSync(file, '1\nother-host pid:[4026532999]\n');
+    const beating = setInterval(() => utimesSync(file, new Date(), new Date()), 100);
+    try {
+      await assert.rejects(lockDataDir(dir, { foreignStaleMs: 1000 }), {
+        name: 'StartupError',
+        message: `the data folder ${dir} is in use by a Kiln process in another container or PID namespace (pid 1 on other-host). Stop it first, or set KILN_DATA_DIR to another folder.`,
+      });
+    } finally {
+      clearInterval(beating);
+    }
+    assert.equal(readFileSync(file, 'utf8'), '1\nother-host pid:[4026532999]\n', 'a live foreign lock is left alone');
+
+    // Its owner died a moment ago: untouched since, the lock is taken over once it is stale.
+    const started = Date.now();
+    const lock = await lockDataDir(dir, { foreignStaleMs: 1000 });
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(readFileSync(file, 'utf8'), `${process.pid}\n${PID_SPACE}\n`);
+    lock.release();
+
+    // Left long ago: taken over at once.
+    writeFileSync(file, '1\nother-host pid:[4026532999]\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(file, old, old);
+    const at = Date.now();
+    (await lockDataDir(dir)).release();
+    assert.ok(Date.now() - at < 1000, 'no wait for a lock untouched for a minute');
+  });
+
+  test('the owner touches its lock while it holds it', async () => {
+    const dir = dataDir();
+    mkdirSync(dir);
+    const lock = await lockDataDir(dir);
+    const file = join(dir, LOCK_FILE);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(file, old, old);
+    await new Promise((done) => setTimeout(done, HEARTBEAT_MS + 500));
+    assert.ok(Date.now() - statSync(file).mtimeMs < HEARTBEAT_MS + 1000, 'touched within a heartbeat');
+    lock.release();
   });
 
   test('a running process holds its lock; an unreadable lock is taken over only once it is old', async () => {
@@ -114,7 +176,7 @@ describe('lockDataDir in one process', () => {
     const old = new Date(Date.now() - 60_000);
     utimesSync(join(dir, LOCK_FILE), old, old);
     const lock = await lockDataDir(dir);
-    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${process.pid}\n`);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${process.pid}\n${PID_SPACE}\n`);
     lock.release();
     lock.release();
     assert.equal(existsSync(join(dir, LOCK_FILE)), false);

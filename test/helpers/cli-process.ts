@@ -17,8 +17,11 @@ export interface CliProcessResult {
  * default (embedded in-memory database, a free port on 127.0.0.1, warnings only). A run still going
  * after `timeoutMs` is killed, and reported with code null.
  */
-export async function runCliProcess(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliProcessResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', ...args], {
+/** `wrapper`: a command that runs node, e.g. `unshare -pf --mount-proc` for a PID namespace of its own. */
+export async function runCliProcess(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000, wrapper: string[] = []): Promise<CliProcessResult> {
+  const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', RUN_CLI, '--', ...args];
+  const [command, ...argv] = [...wrapper, ...node] as [string, ...string[]];
+  const child = spawn(command, argv, {
     cwd: ROOT,
     env: {
       ...process.env,
