@@ -8,6 +8,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readDeclarationFile } from '../config/read-file.js';
 
 const IMPORTABLE = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 /**
@@ -30,14 +31,19 @@ export function forgetLoadedModelFiles(): void {
 }
 
 /** The project files the model consists of, the model file first; never throws (a broken file is still watched). */
-export async function modelFiles(file: string, declaration: unknown): Promise<string[]> {
+export async function modelFiles(file: string): Promise<string[]> {
   const files = new Set([file]);
   if (IMPORTABLE.includes(extname(file))) {
     for (const f of await importedFiles(file)) files.add(f);
-  } else if (typeof declaration === 'object' && declaration !== null && typeof (declaration as { extensions?: unknown }).extensions === 'string') {
-    const extensions = resolve(dirname(file), (declaration as { extensions: string }).extensions);
-    files.add(extensions);
-    for (const f of await importedFiles(extensions)) files.add(f);
+  } else {
+    // The file as written (the model load has replaced `extensions` by the module it names).
+    const declaration = await readDeclarationFile(file).catch(() => undefined);
+    const named = typeof declaration === 'object' && declaration !== null ? (declaration as { extensions?: unknown }).extensions : undefined;
+    if (typeof named === 'string') {
+      const extensions = resolve(dirname(file), named);
+      files.add(extensions);
+      for (const f of await importedFiles(extensions)) files.add(f);
+    }
   }
   return [...files];
 }

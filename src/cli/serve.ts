@@ -105,11 +105,11 @@ export async function runDev(options: CliOptions): Promise<number> {
     clearTimeout(pending);
     pending = setTimeout(() => void reloads.run(), 100);
   });
-  watcher.set(await modelFiles(file, first.declaration));
+  watcher.set(await modelFiles(file));
   const reload = async () => {
     try {
-      const { model, declaration, changed } = await migrations.sync(db);
-      watcher.set(await modelFiles(file, declaration));
+      const { model, changed } = await migrations.sync(db);
+      watcher.set(await modelFiles(file));
       // PostgreSQL connections keep prepared statements whose result types a migration may have
       // changed ("cached plan must not change result type"): serve the new model on a new pool.
       const renew = changed && db.kind === 'postgres';
@@ -120,7 +120,7 @@ export async function runDev(options: CliOptions): Promise<number> {
     } catch (error) {
       if (stopping.signal.aborted) return;
       // An edit that broke an import may have added files to watch (say, a new file with a typo).
-      watcher.set([...new Set([...watcher.files(), ...(await modelFiles(file, undefined))])]);
+      watcher.set([...new Set([...watcher.files(), ...(await modelFiles(file))])]);
       if (isUserError(error)) {
         const advice = error instanceof MigrateError ? DevMigrations.advice(error) : '';
         console.error(`kiln dev: ${error.message}\n${advice}keeping the previous server running.`);

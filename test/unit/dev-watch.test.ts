@@ -1,0 +1,42 @@
+/**
+ * What `kiln dev` watches (src/cli/dev-watch.ts): the model file and the project files it loads,
+ * for a TypeScript model and for a YAML or JSON model naming an extensions module.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { modelFiles } from '../../src/cli/dev-watch.js';
+
+describe('the files kiln dev watches', () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'kiln-watch-')));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  mkdirSync(join(dir, 'hooks'));
+  writeFileSync(join(dir, 'hooks', 'slug.ts'), 'export const slug = (s: string) => s.toLowerCase();\n');
+  writeFileSync(
+    join(dir, 'extensions.ts'),
+    "import { slug } from './hooks/slug.ts';\nexport default { hooks: { posts: { beforeCreate({ input }: any) { input.slug = slug(input.title); } } } };\n",
+  );
+
+  test('a YAML model: the file, the extensions module it names and what that module imports', async () => {
+    const file = join(dir, 'kiln.yaml');
+    writeFileSync(file, 'extensions: ./extensions.ts\nresources:\n  posts:\n    fields:\n      title: string\n');
+    assert.deepEqual((await modelFiles(file)).sort(), [join(dir, 'extensions.ts'), join(dir, 'hooks', 'slug.ts'), file].sort());
+  });
+
+  test('a JSON model without extensions: the file alone; a broken one is still watched', async () => {
+    const file = join(dir, 'kiln.json');
+    writeFileSync(file, '{"resources": {"posts": {"fields": {"title": "string"}}}}\n');
+    assert.deepEqual(await modelFiles(file), [file]);
+    writeFileSync(file, '{"resources": ');
+    assert.deepEqual(await modelFiles(file), [file]);
+  });
+
+  test('a TypeScript model: the file and every project file it imports', async () => {
+    const file = join(dir, 'kiln.config.ts');
+    writeFileSync(file, "import ext from './extensions.ts';\nexport default { resources: { posts: { fields: { title: 'string' } } }, ...ext };\n");
+    assert.deepEqual((await modelFiles(file)).sort(), [join(dir, 'extensions.ts'), join(dir, 'hooks', 'slug.ts'), file].sort());
+  });
+});
