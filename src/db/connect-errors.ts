@@ -70,6 +70,13 @@ function diagnose(error: unknown, target: Target, connectTimeoutMs: number): { r
       fix: 'Check that PostgreSQL is running and reachable there, or raise KILN_DB_CONNECT_TIMEOUT_MS.',
     };
   }
+  // pg asks for the password only when the server wants one, and fails in the SASL (SCRAM) exchange when there is none.
+  if (/client password must be a string/i.test(message)) {
+    return {
+      reason: 'the server asks for a password, and DATABASE_URL has none',
+      fix: 'Put it in DATABASE_URL after the user name and a colon, before the @ (percent-encode special characters).',
+    };
+  }
   if (/does not support SSL/i.test(message)) return { reason: message, fix: 'Remove sslmode or ssl from DATABASE_URL, or enable SSL in PostgreSQL.' };
   return { reason: message || String(error), fix: 'Check DATABASE_URL.' };
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, openAsBlob } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { StartupError } from '../config/startup-error.js';
 import { type DataDirLock, lockDataDir, shownDataDir } from './data-dir-lock.js';
@@ -27,7 +28,10 @@ export async function openPglite(dataDir: string | undefined, options: PgliteOpt
   const lock = dataDir === undefined ? undefined : await lockFolder(dataDir);
   let db: PGlite;
   try {
-    db = dataDir === undefined && options.memoryTemplate !== undefined ? await createFromTemplate(options.memoryTemplate) : await createPglite(dataDir);
+    db =
+      dataDir === undefined
+        ? await (options.memoryTemplate !== undefined ? createFromTemplate(options.memoryTemplate) : createPglite(undefined))
+        : await openFolder(dataDir);
     // A session setting, not part of the files: set on every instance, from a template or not.
     await db.exec(`SET TimeZone = 'UTC'`);
   } catch (error) {
@@ -73,6 +77,27 @@ export async function openPglite(dataDir: string | undefined, options: PgliteOpt
 
 function createPglite(dataDir: string | undefined, loadDataDir?: Blob): Promise<PGlite> {
   return PGlite.create(dataDir, { parsers: { ...TEXT_PARSERS }, ...(loadDataDir && { loadDataDir }) });
+}
+
+/**
+ * PGlite on a data folder. A folder it cannot start on (made by a PGlite of another PostgreSQL major
+ * version, or not a PGlite folder at all) fails deep inside PGlite: a StartupError says which folder,
+ * what it holds, and what to do.
+ */
+async function openFolder(dataDir: string): Promise<PGlite> {
+  try {
+    return await createPglite(dataDir);
+  } catch (error) {
+    const version = await readFile(join(dataDir, 'PG_VERSION'), 'utf8').then(
+      (text) => text.trim(),
+      () => undefined,
+    );
+    const holds = version === undefined ? '' : ` (its PG_VERSION says PostgreSQL ${version.slice(0, 20)})`;
+    throw new StartupError(
+      `the embedded database cannot start on the data folder ${shownDataDir(dataDir)}${holds}: ${(error as Error).message.split('\n')[0]}. It was made by another version of PGlite, or is not a PGlite data folder. Move it away (or set KILN_DATA_DIR to another folder) to start afresh; to keep its data, dump it with the Kiln version that made it.`,
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { connectFailureMessage } from '../../src/db/connect-errors.js';
 import { BLOG_MODEL_PATH } from '../helpers/blog.js';
@@ -179,6 +182,23 @@ describe('kiln serve on the local PostgreSQL', { skip: !BACKENDS.includes('postg
   });
 });
 
+describe('kiln serve on a data folder the embedded database cannot start on', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-old-data-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a folder made by a PGlite of another PostgreSQL version: one message, no stack, the lock released', async () => {
+    writeFileSync(join(dir, 'PG_VERSION'), '16\n');
+    const serve = await runCliProcess(['serve', '--migrate', '--model', BLOG_MODEL_PATH], { KILN_DATA_DIR: dir });
+    assert.equal(serve.code, 1);
+    assert.equal(
+      serve.stderr,
+      `kiln serve: the embedded database cannot start on the data folder ${dir} (its PG_VERSION says PostgreSQL 16): PGlite failed to initialize properly. It was made by another version of PGlite, or is not a PGlite data folder. Move it away (or set KILN_DATA_DIR to another folder) to start afresh; to keep its data, dump it with the Kiln version that made it.\n`,
+    );
+    assert.doesNotMatch(serve.stderr, STACK_LINE);
+    assert.equal(existsSync(join(dir, 'kiln.lock')), false);
+  });
+});
+
 describe('connectFailureMessage, for the answers a test cannot provoke on the local server', () => {
   const url = `postgres://app:${PASSWORD}@db.example.com:6543/shop`;
   const cases: [string, { code?: string; message: string }, string][] = [
@@ -206,6 +226,11 @@ describe('connectFailureMessage, for the answers a test cannot provoke on the lo
       'an unreachable host',
       { code: 'EHOSTUNREACH', message: 'connect EHOSTUNREACH 10.0.0.9:6543' },
       'the host cannot be reached (EHOSTUNREACH). Check the host and port in DATABASE_URL, and that the network lets the connection through.',
+    ],
+    [
+      'no password in the URL, and a server that asks for one (SCRAM)',
+      { message: 'SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string' },
+      'the server asks for a password, and DATABASE_URL has none. Put it in DATABASE_URL after the user name and a colon, before the @ (percent-encode special characters).',
     ],
     [
       'anything else, with the URL and the password masked',
