@@ -231,7 +231,7 @@ export const SETTINGS = {
     min: 0,
     max: 60000,
     description:
-      'Load shedding: while every statement of the last 100 ms waited longer than this for a PostgreSQL connection (a queue that does not drain), requests are answered 503 KILN_OVERLOADED with Retry-After at once (0: never).',
+      'Load shedding: while every statement of the last 100 ms waited longer than this for a PostgreSQL connection (a queue that does not drain), a request is answered 503 KILN_OVERLOADED with Retry-After at once while the statement at the head of the queue has waited more than twice this (0: never).',
   }),
   shedPoolQueue: spec({
     env: 'KILN_SHED_POOL_QUEUE',

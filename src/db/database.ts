@@ -61,6 +61,8 @@ export interface ConnectionPool {
   readonly waiting: number;
   /** Registers a listener told how long each checkout waited for its connection, in ms; returns the remover. */
   observeWait(listener: (waitedMs: number) => void): () => void;
+  /** How long the checkout at the head of the queue has waited so far, in ms (0: none waits); measured only while a wait listener is registered. */
+  readonly oldestWaitMs: number;
 }
 
 /**

@@ -122,12 +122,16 @@ type Checkout = (error: Error | undefined, client: pg.PoolClient | undefined, re
  */
 function poolGauges(pool: pg.Pool, max: number): ConnectionPool {
   const listeners = new Set<(waitedMs: number) => void>();
+  // Checkouts not yet given a connection, oldest first (pg-pool serves them in that order).
+  const pending = new Set<{ readonly started: number }>();
   const connect = pool.connect.bind(pool) as (callback?: Checkout) => unknown;
   (pool as unknown as { connect: (callback?: Checkout) => unknown }).connect = (callback) => {
     if (listeners.size === 0 || typeof callback !== 'function') return connect(callback);
-    const started = performance.now();
+    const checkout = { started: performance.now() };
+    pending.add(checkout);
     return connect((error, client, release) => {
-      const waitedMs = performance.now() - started;
+      pending.delete(checkout);
+      const waitedMs = performance.now() - checkout.started;
       for (const listener of listeners) listener(waitedMs);
       callback(error, client, release);
     });
@@ -146,6 +150,11 @@ function poolGauges(pool: pg.Pool, max: number): ConnectionPool {
     observeWait(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    get oldestWaitMs() {
+      if (pool.waitingCount === 0) return 0;
+      for (const checkout of pending) return performance.now() - checkout.started;
+      return 0;
     },
   };
 }

@@ -7,8 +7,8 @@
  *   statement or garbage collection delays one check, and the requests it held up still deserve an
  *   answer), or the last check was late and the next one is now overdue by as much;
  * - every statement of the last check interval waited longer than KILN_SHED_POOL_WAIT_MS for a
- *   PostgreSQL connection, and statements still wait: a queue that does not drain (CoDel's test; a
- *   burst that drains sheds nothing);
+ *   PostgreSQL connection (a queue that does not drain: CoDel's test; a burst that drains sheds
+ *   nothing), and the statement at the head of the queue has waited more than twice that;
  * - more than KILN_SHED_POOL_QUEUE statements wait for a PostgreSQL connection.
  * /healthz, /readyz and /metrics are never shed: an overloaded process is alive, and its metrics are
  * what shows the overload.
@@ -102,8 +102,13 @@ export class LoadShedder {
   /** Why a request arriving now would be shed, if it would. */
   reason(): Reason | undefined {
     if (this.#delayBoundMs > 0 && (this.#late >= 2 || (this.#late === 1 && performance.now() - this.#due > this.#delayBoundMs))) return 'event-loop';
-    // Only while statements still wait: a queue that stood through the last interval and has drained since sheds nothing.
-    if (this.#standingQueue && (this.#pool as ConnectionPool).waiting > 0) return 'pool';
+    // While a queue stands, only what would wait too long is refused: requests are let in while the
+    // statement at the head of the queue has waited less than twice the bound. Refusing all of them
+    // drained the queue, the next interval let everything in, and the queue stood again: accepted
+    // requests met a queue of up to one interval's arrivals. Twice the bound keeps the waits of a
+    // held queue above the bound, so the standing queue is still seen, and refused, while it lasts.
+    // A queue that stood through the last interval and has drained since sheds nothing.
+    if (this.#standingQueue && (this.#pool as ConnectionPool).oldestWaitMs > 2 * this.#waitBoundMs) return 'pool';
     if (this.#queueBound > 0 && (this.#pool as ConnectionPool).waiting > this.#queueBound) return 'pool';
     return undefined;
   }

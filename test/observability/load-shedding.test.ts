@@ -175,6 +175,7 @@ describe('load shedding: off', () => {
       total: 1,
       idle: 0,
       waiting: 0,
+      oldestWaitMs: 0,
       observeWait: (listener: (waitedMs: number) => void) => {
         observe = listener;
         return () => {};
@@ -193,13 +194,19 @@ describe('load shedding: off', () => {
       for (const waited of [25, 40, 90]) observe(waited);
       await nextInterval();
       assert.equal(shedder.reason(), undefined, 'the queue stood, but nothing waits any more');
+      // While it stands, a request is refused only while the head of the queue has waited over twice the bound.
       pool.waiting = 1;
+      pool.oldestWaitMs = 40;
+      assert.equal(shedder.reason(), undefined, 'the head waited twice the bound: not over it');
+      pool.oldestWaitMs = 41;
       assert.equal(shedder.reason(), 'pool');
       // An interval without a checkout: shed only while statements are waiting (stuck), not when idle.
       pool.waiting = 2;
+      pool.oldestWaitMs = 150;
       await nextInterval();
       assert.equal(shedder.reason(), 'pool');
       pool.waiting = 0;
+      pool.oldestWaitMs = 0;
       await nextInterval();
       assert.equal(shedder.reason(), undefined);
     } finally {
@@ -208,7 +215,7 @@ describe('load shedding: off', () => {
   });
 
   test('the pool bound is checked on every request, against the waiting count', () => {
-    const pool = { max: 1, total: 1, idle: 0, waiting: 3, observeWait: () => () => {} };
+    const pool = { max: 1, total: 1, idle: 0, waiting: 3, oldestWaitMs: 0, observeWait: () => () => {} };
     const settings = { ...resolveSettings({}), shedEventLoopDelayMs: 0, shedPoolWaitMs: 0, shedPoolQueue: 3 };
     const shedder = createLoadShedder(settings, { pool } as never, NO_SIGNALS);
     assert.ok(shedder);
