@@ -29,7 +29,7 @@ export async function runCheck(options: CliOptions): Promise<number> {
       out.push(`  ${f.name.padEnd(14)} ${type}${flags.length ? `  ${flags.join(', ')}` : ''}`);
     }
     for (const rel of r.relations) out.push(`  ${rel.name.padEnd(14)} ${rel.kind} → ${rel.target}`);
-    const hooks = Object.keys(model.extensions?.hooks.get(r.name) ?? {});
+    const hooks = Object.keys(model.extensions?.hooks.get(r.name) ?? {}).filter((name) => name !== 'errors');
     if (hooks.length > 0) out.push(`  hooks: ${hooks.join(', ')}`);
     out.push('');
   }

@@ -74,15 +74,37 @@ export function separateExtensions(input: unknown, problems: ProblemList): Separ
   return { declaration, extensions: { hooks: new FrozenMap(hooks), routes: allRoutes }, routeLabels };
 }
 
+/** Whether `codes` is a list of registered error codes; each one that is not is a problem. */
+function checkCodes(codes: unknown, at: string, problems: ProblemList): boolean {
+  if (!Array.isArray(codes)) {
+    problems.add(at, 'expected a list of error codes', "e.g. errors: ['KILN_NOT_FOUND']");
+    return false;
+  }
+  const before = problems.items.length;
+  for (const [j, code] of codes.entries()) {
+    if (typeof code !== 'string' || !isErrorCode(code)) {
+      problems.add(
+        `${at}.${j}`,
+        `${JSON.stringify(code)} is not a registered error code`,
+        'use a KILN_ code, or register yours with registerErrorCode before the model loads',
+      );
+    }
+  }
+  return problems.items.length === before;
+}
+
 /** Checks one resource's hooks and adds them (as a fresh object) to `into`; a hook declared twice is a problem. */
 function addHooks(into: Map<string, ResourceHooks>, resource: string, declared: unknown, at: string, problems: ProblemList): void {
   if (!isPlainObject(declared)) {
     problems.add(at, 'hooks must be an object of functions', HOOK_EXAMPLE);
     return;
   }
-  const hooks: Partial<Record<HookName, unknown>> = { ...into.get(resource) };
+  const hooks: Partial<Record<HookName | 'errors', unknown>> = { ...into.get(resource) };
   for (const [name, hook] of Object.entries(declared)) {
-    if (!(HOOK_NAMES as readonly string[]).includes(name)) {
+    if (name === 'errors') {
+      if (checkCodes(hook, `${at}.errors`, problems))
+        hooks.errors = Object.freeze([...new Set([...((hooks.errors as string[]) ?? []), ...(hook as string[])])]);
+    } else if (!(HOOK_NAMES as readonly string[]).includes(name)) {
       const near = closest(name, HOOK_NAMES);
       problems.add(`${at}.${name}`, `unknown hook "${name}"`, `${near ? `did you mean "${near}"? ` : ''}hooks are: ${HOOK_NAMES.join(', ')}`);
     } else if (typeof hook !== 'function') {
@@ -152,20 +174,7 @@ export function checkRoutes(routes: unknown, at: string, problems: ProblemList, 
     } else if (status === 204 && route.response !== undefined) {
       problems.add(`${where}.response`, 'a 204 answer has no body', 'remove response, or use another status');
     }
-    if (route.errors !== undefined) {
-      if (!Array.isArray(route.errors)) problems.add(`${where}.errors`, 'expected a list of error codes', "e.g. errors: ['KILN_NOT_FOUND']");
-      else {
-        for (const [j, code] of route.errors.entries()) {
-          if (typeof code !== 'string' || !isErrorCode(code)) {
-            problems.add(
-              `${where}.errors.${j}`,
-              `${JSON.stringify(code)} is not a registered error code`,
-              'use a KILN_ code, or register yours with registerErrorCode before the model loads',
-            );
-          }
-        }
-      }
-    }
+    if (route.errors !== undefined) checkCodes(route.errors, `${where}.errors`, problems);
     if (problems.items.length === before) {
       out.push(copyRoute(route));
       labels.push(where);

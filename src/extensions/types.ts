@@ -75,6 +75,11 @@ export interface ResourceHooks<I extends RecordShape = RecordShape, R extends Re
    * may be missing; a field the row lacks stays out of the answer even if the hook sets it.
    */
   afterRead?(args: AfterHookArgs<Partial<R>>): Awaitable<OrNothing<Partial<R>>>;
+  /**
+   * The codes these hooks may refuse with (KILN_ codes, or the app's from registerErrorCode): the
+   * OpenAPI document lists them on the operations a before-hook or afterRead of this resource runs on.
+   */
+  readonly errors?: readonly string[];
 }
 
 export const HOOK_NAMES = ['beforeCreate', 'afterCreate', 'beforeUpdate', 'afterUpdate', 'beforeDelete', 'afterDelete', 'afterRead'] as const;

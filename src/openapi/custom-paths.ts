@@ -95,7 +95,11 @@ function operationName(method: string, segments: readonly string[]): string {
  * The app's own codes join the built-in responses by status. OpenAPI allows one response per status,
  * so a status with an app code is written out in full, with the AppProblem schema (any code).
  */
-function withOwnCodes(responses: Record<string, JsonSchema>, own: readonly string[], context: CustomPathsContext): Record<string, JsonSchema> {
+export function withOwnCodes(
+  responses: Record<string, JsonSchema>,
+  own: readonly string[],
+  context: Pick<CustomPathsContext, 'schemas'>,
+): Record<string, JsonSchema> {
   if (own.length === 0) return responses;
   context.schemas.AppProblem ??= appProblem(context.schemas.Problem);
   const out = { ...responses };

@@ -11,6 +11,7 @@ import { customPaths } from './custom-paths.js';
 import { eventStreamPaths } from './event-paths.js';
 import { fitsField } from './examples.js';
 import { healthPaths, healthTag } from './health-paths.js';
+import { addHookCodes } from './hook-codes.js';
 import { infoObject } from './info.js';
 import { type ParameterLimits, sharedParameters } from './parameters.js';
 import { readSchemas } from './read-schemas.js';
@@ -76,7 +77,9 @@ export function buildOpenApi(model: Model, options: DocumentOptions): JsonSchema
     schemas[names.of(r, 'Selection')] = read.selection;
     dropUnfitExamples(r, [names.of(r), ...VARIANTS.map((v) => names.of(r, v)), names.of(r, 'Selection')], schemas, limits);
     const builders = { names, access: (operation: AccessOperation) => ruled.of(r, operation), operationId };
-    Object.assign(paths, resourcePaths(r, builders, options), eventStreamPaths(r, builders, options));
+    const generated = resourcePaths(r, builders, options);
+    addHookCodes(generated, model.extensions?.hooks.get(r.name), { errors: apiErrors, schemas });
+    Object.assign(paths, generated, eventStreamPaths(r, builders, options));
   }
   const recordRef = (name: string) => names.ref(model.resourcesByName.get(name) as Resource);
   // By method and path: the routes served are checked copies of the ones given (routesToServe).

@@ -36,6 +36,8 @@ export const hooksModel = compileOrThrow(
           mood: field.enum(['calm', 'loud'], { default: 'calm' }),
         },
         hooks: {
+          // What these hooks refuse with, for the OpenAPI document.
+          errors: [TITLE_TAKEN, 'KILN_FORBIDDEN'],
           async beforeCreate({ input, ctx, tx, ops }) {
             calls.push({ hook: 'beforeCreate', detail: { ...input } });
             if (input.title === 'refuse') throw new KilnError(TITLE_TAKEN, { detail: 'the title "refuse" is taken' });

@@ -225,6 +225,21 @@ for (const backend of BACKENDS) {
       );
     });
 
+    test('the codes the hooks declare are in the OpenAPI document, on the operations those hooks run on', async () => {
+      const doc = await (await server.fetch('/openapi.json')).json();
+      const create = doc.paths['/v1/notes'].post.responses;
+      assert.match(create['409'].description, /`TEST_TITLE_TAKEN`: Title already taken\./);
+      assert.match(create['409'].description, /`KILN_UNIQUE_VIOLATION`/, 'the built-in 409 is still described');
+      assert.equal(create['409'].content['application/problem+json'].schema.$ref, '#/components/schemas/AppProblem');
+      assert.ok(doc.components.schemas.AppProblem, 'a schema whose code is open to the app’s codes');
+      // KILN_FORBIDDEN (beforeDelete refuses the first note) on a resource whose access rules never answer 403.
+      assert.ok(doc.paths['/v1/notes/{id}'].delete.responses['403'], 'the delete documents 403');
+      assert.ok(doc.paths['/v1/notes/{id}'].patch.responses['409']);
+      // A resource without hooks, and operations no hook of this one runs on, are unchanged.
+      assert.doesNotMatch(JSON.stringify(doc.paths['/v1/tags'].post.responses), /TEST_TITLE_TAKEN|AppProblem/);
+      assert.equal(doc.paths['/v1/pins/{id}'].delete.responses['403'], undefined);
+    });
+
     test('a resource without hooks writes without a transaction, as before', async () => {
       const statements: string[] = [];
       const stop = server.db.observe((text) => statements.push(text));

@@ -45,6 +45,30 @@ describe('hooks and routes in the declaration', () => {
     );
   });
 
+  test('the codes hooks declare must be a list of registered codes', () => {
+    assert.deepEqual(
+      problemsOf({
+        resources: {
+          posts: { fields: { title: { type: 'string' } }, hooks: { errors: ['KILN_FORBIDDEN', 'SHOP_NEVER_REGISTERED', 42], beforeCreate() {} } },
+          tags: { fields: { name: { type: 'string' } }, hooks: { errors: 'KILN_FORBIDDEN' } },
+        },
+      }),
+      [
+        {
+          path: 'resources.posts.hooks.errors.1',
+          message: '"SHOP_NEVER_REGISTERED" is not a registered error code',
+          hint: 'use a KILN_ code, or register yours with registerErrorCode before the model loads',
+        },
+        {
+          path: 'resources.posts.hooks.errors.2',
+          message: '42 is not a registered error code',
+          hint: 'use a KILN_ code, or register yours with registerErrorCode before the model loads',
+        },
+        { path: 'resources.tags.hooks.errors', message: 'expected a list of error codes', hint: "e.g. errors: ['KILN_NOT_FOUND']" },
+      ],
+    );
+  });
+
   test('a route declared in the model on a generated route is refused when the model loads', () => {
     const problems = problemsOf({
       resources: { posts: { fields: { title: { type: 'string' } } } },
