@@ -40,13 +40,18 @@ describe('a model file that throws while it loads (a typo, not a syntax error)',
   const source =
     "const field = { string: () => ({ type: 'string' }) };\n\nexport default {\n  resources: {\n    posts: { fields: { title: (field as any).strin() } },\n  },\n};\n";
 
-  test('in an ES module project: the message says what failed and where, not "syntax error"', async () => {
-    const project = join(dir, 'esm');
+  /** Checks the throwing model in a project of the given module type. */
+  async function checkIn(type: 'module' | 'commonjs'): Promise<{ path: string; code: number; err: string }> {
+    const project = join(dir, type);
     mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(project, 'package.json'), `{"type":"${type}"}\n`);
     const path = join(project, 'kiln.config.ts');
     writeFileSync(path, source);
-    const { code, err } = await check(path);
+    return { path, ...(await check(path)) };
+  }
+
+  test('in an ES module project: the message says what failed and where, not "syntax error"', async () => {
+    const { path, code, err } = await checkIn('module');
     assert.equal(code, 1);
     assert.equal(
       err,
@@ -55,12 +60,7 @@ describe('a model file that throws while it loads (a typo, not a syntax error)',
   });
 
   test('in a CommonJS project, whose compiled text has no positions of the file: what failed, and no wrong place', async () => {
-    const project = join(dir, 'cjs');
-    mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), '{"type":"commonjs"}\n');
-    const path = join(project, 'kiln.config.ts');
-    writeFileSync(path, source);
-    const { code, err } = await check(path);
+    const { code, err } = await checkIn('commonjs');
     assert.equal(code, 1);
     assert.match(
       err,
