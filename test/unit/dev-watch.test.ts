@@ -3,9 +3,9 @@
  * for a TypeScript model and for a YAML or JSON model naming an extensions module.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { modelFiles } from '../../src/cli/dev-watch.js';
 
@@ -32,6 +32,17 @@ describe('the files kiln dev watches', () => {
     assert.deepEqual(await modelFiles(file), [file]);
     writeFileSync(file, '{"resources": ');
     assert.deepEqual(await modelFiles(file), [file]);
+  });
+
+  test('a project that links kilnjs (npm install ../kiln): Kiln’s own files, reached by their real path, are not the project’s', async () => {
+    const project = join(dir, 'linked');
+    mkdirSync(join(project, 'node_modules'), { recursive: true });
+    writeFileSync(join(project, 'package.json'), '{"type":"module"}\n');
+    symlinkSync(resolve(import.meta.dirname, '../..'), join(project, 'node_modules', 'kilnjs'), 'dir');
+    writeFileSync(join(project, 'fields.ts'), "import { field } from 'kilnjs';\nexport const title = field.string();\n");
+    const file = join(project, 'kiln.config.ts');
+    writeFileSync(file, "import { title } from './fields.ts';\nexport default { resources: { posts: { fields: { title } } } };\n");
+    assert.deepEqual((await modelFiles(file)).sort(), [file, join(project, 'fields.ts')].sort());
   });
 
   test('a TypeScript model: the file and every project file it imports', async () => {
