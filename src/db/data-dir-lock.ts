@@ -107,13 +107,18 @@ function touch(path: string, content: string): void {
 }
 
 /**
- * Whether a foreign owner is alive: its lock was touched within `staleMs`, and is touched again within
- * a heartbeat or two (a lock left by a container that died a moment ago is not: wait it out).
+ * Whether a foreign owner is alive: its lock is touched again while this process watches it. It is
+ * watched until it has gone `staleMs` untouched (a lock left by a container that died a moment ago is
+ * waited out), and always for two heartbeats at least (or `staleMs`, if shorter), by this process's
+ * own clock: the owner's host may keep another time, so an old-looking mtime alone proves nothing.
  */
 async function touchedWithin(path: string, staleMs: number): Promise<boolean> {
   const first = mtimeOf(path);
   if (first === undefined) return false;
-  while (Date.now() - first <= staleMs) {
+  const untouchedFor = Date.now() - first;
+  const watchMs = Math.min(staleMs, Math.max(Math.min(staleMs, 2 * HEARTBEAT_MS), staleMs - untouchedFor));
+  const until = performance.now() + watchMs;
+  while (performance.now() < until) {
     await new Promise((done) => setTimeout(done, Math.min(250, staleMs / 4)));
     const now = mtimeOf(path);
     if (now === undefined) return false;

@@ -144,13 +144,28 @@ describe('lockDataDir in one process', () => {
     assert.equal(readFileSync(file, 'utf8'), `${process.pid}\n${PID_SPACE}\n`);
     lock.release();
 
-    // Left long ago: taken over at once.
+    // Left a minute ago (by this host's clock): watched for two heartbeats only, not the whole stale time.
     writeFileSync(file, '1\nother-host pid:[4026532999]\n');
     const old = new Date(Date.now() - 60_000);
     utimesSync(file, old, old);
     const at = Date.now();
     (await lockDataDir(dir)).release();
-    assert.ok(Date.now() - at < 1000, 'no wait for a lock untouched for a minute');
+    const waited = Date.now() - at;
+    assert.ok(waited >= 2 * HEARTBEAT_MS - 100 && waited < 2 * HEARTBEAT_MS + 1500, `watched ${waited} ms`);
+
+    // Its host's clock a minute behind ours, but the owner alive: the old-looking mtime changes, so it holds.
+    writeFileSync(file, '1\nother-host pid:[4026532999]\n');
+    utimesSync(file, old, old);
+    let beat = 0;
+    const behind = setInterval(() => {
+      const t = new Date(old.getTime() + ++beat * 100);
+      utimesSync(file, t, t);
+    }, 100);
+    try {
+      await assert.rejects(lockDataDir(dir), { name: 'StartupError' });
+    } finally {
+      clearInterval(behind);
+    }
   });
 
   test('the owner touches its lock while it holds it', async () => {
