@@ -8,16 +8,10 @@ import { type FSWatcher, watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isKilnCode } from '../config/kiln-code.js';
 import { readDeclarationFile } from '../config/read-file.js';
 
 const IMPORTABLE = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
-/**
- * Kiln's own code (dist/ and src/ of the package). A project that links kilnjs (npm link, `npm install
- * ../kiln`) reaches it by its real path, outside node_modules; it is not the project's, and a change
- * to it needs a restart anyway.
- */
-const KILN_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const KILN_CODE = [resolve(KILN_ROOT, 'dist') + sep, resolve(KILN_ROOT, 'src') + sep];
 const requireCache = createRequire(import.meta.url).cache;
 
 /**
@@ -53,7 +47,8 @@ async function importedFiles(file: string): Promise<string[]> {
   const seen = new Set<string>();
   const add = (path: string) => {
     const clean = path.replace(/\?.*$/, '');
-    if (!clean.split(sep).includes('node_modules') && !KILN_CODE.some((folder) => clean.startsWith(folder))) seen.add(clean);
+    // Kiln's own code is not the project's, and a change to it needs a restart anyway.
+    if (!clean.split(sep).includes('node_modules') && !isKilnCode(clean)) seen.add(clean);
   };
   forgetLoadedModelFiles();
   try {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isKilnCode } from './kiln-code.js';
 import { DataSyntaxError, type DuplicateKey, parseJsonData, parseYamlData } from './parse-data.js';
 
 const TS_EXTENSIONS = ['.ts', '.mts', '.cts'];
@@ -79,10 +80,6 @@ function syntaxError(error: unknown): string | undefined {
   return `syntax error at ${where}:${line}:${column}: ${text}`;
 }
 
-/** Kiln's own code: a frame in it is where Kiln loaded the file, not where the file failed. */
-const KILN_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const KILN_CODE = [`${KILN_ROOT}src/`, `${KILN_ROOT}dist/`];
-
 /**
  * The first place in the project's own files (not node_modules, not Kiln's, not Node's) where `error`
  * was thrown, as file:line:column. A TypeScript file of a CommonJS project runs as compiled text
@@ -92,7 +89,8 @@ function thrownAt(error: unknown): string | undefined {
   const stack = error instanceof Error ? (error.stack ?? '') : '';
   for (const [, where = '', line, column] of stack.matchAll(/^\s+at (?:.*\()?(file:\/\/[^\s)]+?|\/[^\s):]+?)(?:\?[^\s):]*)?:(\d+):(\d+)\)?$/gm)) {
     const path = where.startsWith('file:') ? fileURLToPath(where) : where;
-    if (path.includes('/node_modules/') || KILN_CODE.some((folder) => path.startsWith(folder)) || path.includes('[eval')) continue;
+    // A frame in Kiln's own code is where Kiln loaded the file, not where the file failed.
+    if (path.includes('/node_modules/') || isKilnCode(path) || path.includes('[eval')) continue;
     return `${path}:${line}:${column}`;
   }
   return undefined;

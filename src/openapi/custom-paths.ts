@@ -94,13 +94,14 @@ function operationName(method: string, segments: readonly string[]): string {
 /**
  * The app's own codes join the built-in responses by status. OpenAPI allows one response per status,
  * so a status with an app code is written out in full, with the AppProblem schema (any code).
+ * Sorted by status.
  */
 export function withOwnCodes(
   responses: Record<string, JsonSchema>,
   own: readonly string[],
   context: Pick<CustomPathsContext, 'schemas'>,
 ): Record<string, JsonSchema> {
-  if (own.length === 0) return responses;
+  if (own.length === 0) return sortedByStatus(responses);
   context.schemas.AppProblem ??= appProblem(context.schemas.Problem);
   const out = { ...responses };
   const byStatus = new Map<number, string[]>();
@@ -114,7 +115,11 @@ export function withOwnCodes(
       content: { [PROBLEM_MEDIA]: { schema: { $ref: '#/components/schemas/AppProblem' } } },
     };
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => Number(a) - Number(b) || a.localeCompare(b)));
+  return sortedByStatus(out);
+}
+
+function sortedByStatus(responses: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b) || a.localeCompare(b)));
 }
 
 /** Whether a built-in response object (a `$ref` or a list) is about `code`. */

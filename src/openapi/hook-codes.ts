@@ -32,8 +32,7 @@ export function addHookCodes(
       if (!HOOKS_OF_METHOD[method]?.some((name) => hooks[name] !== undefined)) continue;
       const responses = operation.responses as Record<string, JsonSchema>;
       // The statuses the operation answers already keep their description; a new one is added.
-      const merged = withOwnCodes({ ...context.errors.for(builtIn, []), ...responses }, own, context);
-      operation.responses = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => Number(a) - Number(b) || a.localeCompare(b)));
+      operation.responses = withOwnCodes({ ...context.errors.for(builtIn, []), ...responses }, own, context);
     }
   }
 }

@@ -235,11 +235,7 @@ export class Executor {
   async setLinks(r: CompiledResource, id: unknown, relation: string, ids: readonly unknown[], access: WriteAccess, options: WriteOptions): Promise<void> {
     try {
       await this.#inTransaction(options, async (tx) => {
-        const [current] = await this.#query(
-          tx,
-          compileFindById(this.#compiled.model, r.resource, projection(r.resource, ['id']), id, { rows: access.rows, scopeOf: access.scopeOf }, { lock: true }),
-        );
-        if (!current) throw notFound(r, id);
+        await this.#lockFound(tx, r, id, access.rows, access.scopeOf);
         await this.#replaceLinks(tx, r, id, relation, ids, access.scopeOf);
       });
     } catch (error) {
@@ -255,15 +251,20 @@ export class Executor {
    */
   async lockTarget(tx: Queryable, r: CompiledResource, id: unknown, scope: Predicate, ifMatch?: string, view?: FieldView): Promise<void> {
     try {
-      if (ifMatch !== undefined) return await this.#lockCurrent(tx, r, id, scope, ifMatch, view);
-      const [current] = await this.#query(
-        tx,
-        compileFindById(this.#compiled.model, r.resource, projection(r.resource, ['id']), id, { rows: scope, scopeOf: () => undefined }, { lock: true }),
-      );
-      if (!current) throw notFound(r, id);
+      if (ifMatch !== undefined) await this.#lockCurrent(tx, r, id, scope, ifMatch, view);
+      else await this.#lockFound(tx, r, id, scope);
     } catch (error) {
       throw this.#mapped(error);
     }
+  }
+
+  /** Locks the record among `scope`'s rows, or throws KILN_NOT_FOUND. */
+  async #lockFound(q: Queryable, r: CompiledResource, id: unknown, scope: Predicate, scopeOf: ScopeOf = () => undefined): Promise<void> {
+    const [current] = await this.#query(
+      q,
+      compileFindById(this.#compiled.model, r.resource, projection(r.resource, ['id']), id, { rows: scope, scopeOf }, { lock: true }),
+    );
+    if (!current) throw notFound(r, id);
   }
 
   /** Runs `fn` in a new transaction. Failing to open it (the database is down) maps like any query error. */
